@@ -1,0 +1,102 @@
+"""The permission matrix: role × resource × action → scope, declared once, as data.
+
+Views and API operations name the (resource, action) they need with ``requires``/``api_requires``; the
+service layer turns the user's scope into a query filter. A route that declares nothing fails the suite
+(``accounts/tests/test_routes.py``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from maeul.accounts.roles import Role
+
+
+class Scope(StrEnum):
+    ALL = "all"  # every site (the ministry: aggregates and site configuration only)
+    SITE = "site"  # the user's site
+    AREA = "area"  # the eup/myeon/dong the user is assigned to
+    GRANTED = "granted"  # households explicitly granted: a helper's assignment, a referral, a guardian link
+    OWN = "own"  # the user's own account
+
+
+class Resource(StrEnum):
+    HOUSEHOLD = "household"  # households, persons, contacts, consents: person-level data
+    AUDIT = "audit"
+    AREA = "area"
+    SITE = "site"
+    SITE_SETTINGS = "site_settings"
+    EVENTS = "events"  # domain events, aggregated
+    ACCOUNT = "account"
+    API_TOKEN = "api_token"
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    CREATE = "create"
+    CHANGE = "change"
+    EXPORT = "export"
+    IMPORT = "import"
+
+
+_OFFICIAL = {
+    Resource.HOUSEHOLD: {
+        Action.VIEW: Scope.AREA, Action.CREATE: Scope.AREA, Action.CHANGE: Scope.AREA,
+        Action.EXPORT: Scope.AREA, Action.IMPORT: Scope.AREA,
+    },
+    Resource.AREA: {Action.VIEW: Scope.SITE},
+    Resource.SITE: {Action.VIEW: Scope.SITE},
+    Resource.EVENTS: {Action.VIEW: Scope.AREA},
+    Resource.ACCOUNT: {Action.VIEW: Scope.OWN, Action.CHANGE: Scope.OWN},
+}
+
+MATRIX: dict[Role, dict[Resource, dict[Action, Scope]]] = {
+    Role.MINISTRY: {
+        Resource.SITE: {Action.VIEW: Scope.ALL, Action.CREATE: Scope.ALL},
+        Resource.AREA: {Action.VIEW: Scope.ALL, Action.IMPORT: Scope.ALL},
+        Resource.EVENTS: {Action.VIEW: Scope.ALL},
+        Resource.ACCOUNT: {Action.VIEW: Scope.OWN, Action.CHANGE: Scope.OWN},
+        Resource.API_TOKEN: {Action.VIEW: Scope.OWN, Action.CREATE: Scope.OWN, Action.CHANGE: Scope.OWN},
+    },
+    Role.SITE_ADMIN: {
+        Resource.HOUSEHOLD: {
+            Action.VIEW: Scope.SITE, Action.CREATE: Scope.SITE, Action.CHANGE: Scope.SITE,
+            Action.EXPORT: Scope.SITE, Action.IMPORT: Scope.SITE,
+        },
+        Resource.AUDIT: {Action.VIEW: Scope.SITE, Action.EXPORT: Scope.SITE},
+        Resource.AREA: {Action.VIEW: Scope.SITE, Action.IMPORT: Scope.SITE},
+        Resource.SITE: {Action.VIEW: Scope.SITE},
+        Resource.SITE_SETTINGS: {Action.VIEW: Scope.SITE, Action.CHANGE: Scope.SITE},
+        Resource.EVENTS: {Action.VIEW: Scope.SITE},
+        Resource.ACCOUNT: {Action.VIEW: Scope.OWN, Action.CHANGE: Scope.OWN},
+        Resource.API_TOKEN: {Action.VIEW: Scope.OWN, Action.CREATE: Scope.OWN, Action.CHANGE: Scope.OWN},
+    },
+    Role.WELFARE_OFFICIAL: {
+        **_OFFICIAL,
+        Resource.API_TOKEN: {Action.VIEW: Scope.OWN, Action.CREATE: Scope.OWN, Action.CHANGE: Scope.OWN},
+    },
+    Role.SAFETY_OFFICIAL: {**_OFFICIAL},
+    Role.PARTNER_STAFF: {
+        Resource.HOUSEHOLD: {Action.VIEW: Scope.GRANTED},
+        Resource.ACCOUNT: {Action.VIEW: Scope.OWN, Action.CHANGE: Scope.OWN},
+    },
+    Role.HELPER: {
+        Resource.HOUSEHOLD: {Action.VIEW: Scope.GRANTED},
+        Resource.AREA: {Action.VIEW: Scope.AREA},
+        Resource.ACCOUNT: {Action.VIEW: Scope.OWN, Action.CHANGE: Scope.OWN},
+    },
+    Role.BODY_MEMBER: {
+        Resource.AREA: {Action.VIEW: Scope.AREA},
+        Resource.ACCOUNT: {Action.VIEW: Scope.OWN, Action.CHANGE: Scope.OWN},
+    },
+    Role.GUARDIAN: {
+        Resource.HOUSEHOLD: {Action.VIEW: Scope.GRANTED},
+        Resource.ACCOUNT: {Action.VIEW: Scope.OWN, Action.CHANGE: Scope.OWN},
+    },
+}
+
+
+def scope_for(role: str | None, resource: Resource, action: Action) -> Scope | None:
+    if role is None:
+        return None
+    return MATRIX.get(Role(role), {}).get(resource, {}).get(action)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    name = "maeul.audit"
+    verbose_name = "Access and change records"

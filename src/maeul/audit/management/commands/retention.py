@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from maeul.audit import retention
+
+
+class Command(BaseCommand):
+    help = "Run the retention job now (the worker runs it daily)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        record = retention.run()
+        self.stdout.write(self.style.SUCCESS(
+            f"access records deleted: {record.audit_rows_deleted}; households destroyed: {record.households_destroyed}"
+        ))

@@ -1,0 +1,124 @@
+"""Writing and reading the access record."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from maeul.accounts.principal import Principal
+from maeul.audit.models import AuditAction, AuditEntry
+from maeul.protection import fields
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it and from where; built from a request, or named for commands and workers."""
+
+    principal: Principal
+    address: str | None = None
+    channel: str = "web"
+
+    @classmethod
+    def from_request(cls, request: HttpRequest, principal: Principal, channel: str = "web") -> Actor:
+        from maeul.accounts.services import client_address
+
+        return cls(principal=principal, address=client_address(request), channel=channel)
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    return {k: [before.get(k), after.get(k)] for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
+
+
+def log(
+    actor: Actor,
+    action: AuditAction,
+    resource: str,
+    *,
+    object_id: str | int = "",
+    household_id: int | None = None,
+    site_id: int | None = None,
+    area_code: str = "",
+    record_count: int = 1,
+    reason: str = "",
+    changes: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    p = actor.principal
+    return AuditEntry.objects.create(
+        at=timezone.now(),
+        actor_id=p.user_id,
+        actor_username=p.username,
+        actor_role=p.role or ("superuser" if p.is_superuser else ""),
+        address=actor.address,
+        channel=actor.channel,
+        action=action,
+        resource=resource,
+        object_id=str(object_id),
+        household_id=household_id,
+        site_id=site_id if site_id is not None else p.site_id,
+        area_code=area_code,
+        record_count=record_count,
+        reason=reason[:300],
+        changes_encrypted=fields.encrypt_json(dict(changes)) if changes else "",
+    )
+
+
+def log_many(actor: Actor, action: AuditAction, resource: str, household_ids: Iterable[int], *,
+             site_id: int | None = None, reason: str = "") -> None:
+    """One row per household shown, so 'who saw household X' is a single indexed query."""
+    p = actor.principal
+    now = timezone.now()
+    AuditEntry.objects.bulk_create([
+        AuditEntry(at=now, actor_id=p.user_id, actor_username=p.username, actor_role=p.role or "",
+                   address=actor.address, channel=actor.channel, action=action, resource=resource,
+                   object_id=str(hid), household_id=hid, site_id=site_id if site_id is not None else p.site_id,
+                   reason=reason[:300])
+        for hid in household_ids
+    ])
+
+
+def changes_of(entry: AuditEntry) -> dict[str, Any]:
+    return fields.decrypt_json(entry.changes_encrypted, default={}) if entry.changes_encrypted else {}
+
+
+def entries_for_site(site_id: int, *, actor_username: str = "", action: str = "", household_id: int | None = None,
+                     since: datetime | None = None, until: datetime | None = None) -> QuerySet[AuditEntry]:
+    qs = AuditEntry.objects.filter(site_id=site_id)
+    if actor_username:
+        qs = qs.filter(actor_username=actor_username)
+    if action:
+        qs = qs.filter(action=action)
+    if household_id is not None:
+        qs = qs.filter(household_id=household_id)
+    if since:
+        qs = qs.filter(at__gte=since)
+    if until:
+        qs = qs.filter(at__lt=until)
+    return qs
+
+
+def export_csv(entries: QuerySet[AuditEntry]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["at", "actor", "role", "address", "channel", "action", "resource", "object_id",
+                     "household_id", "area_code", "records", "reason", "changes"])
+    for e in entries.iterator():
+        writer.writerow([timezone.localtime(e.at).isoformat(), e.actor_username, e.actor_role, e.address or "",
+                         e.channel, e.action, e.resource, e.object_id, e.household_id or "", e.area_code,
+                         e.record_count, e.reason, changes_of(e) if e.changes_encrypted else ""])
+    return out.getvalue()
+
+
+def purge_older_than(site_id: int | None, days: int) -> int:
+    cutoff = timezone.now() - timedelta(days=days)
+    qs = AuditEntry.objects.filter(at__lt=cutoff)
+    qs = qs.filter(site_id=site_id) if site_id is not None else qs.filter(site_id=None)
+    deleted, _ = qs.delete()
+    return deleted

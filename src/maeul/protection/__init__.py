@@ -1,0 +1,1 @@
+"""Field-level encryption and keyed blind indexes for personal data (no models)."""

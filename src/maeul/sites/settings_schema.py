@@ -1,0 +1,62 @@
+"""Per-site settings: one typed, validated document shared by the web form and the API."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# PIPA: access records of systems holding sensitive data are kept at least two years.
+AUDIT_RETENTION_FLOOR_DAYS = 730
+
+DEFAULT_VULNERABILITY_CATEGORIES = [
+    "older_living_alone",
+    "disability",
+    "chronic_illness",
+    "financial_crisis",
+    "bedridden",
+    "dementia",
+]
+
+
+class SiteSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    inactivity_alert_hours: float = Field(8.0, ge=1, le=48, description="Hours without activity before a check")
+    escalation_minutes: list[int] = Field(
+        default_factory=lambda: [15, 30, 60],
+        description="Minutes after an unacknowledged alert at which it moves to the next person in the chain",
+    )
+    indoor_heat_alert_celsius: float = Field(32.0, ge=25, le=45)
+    indoor_cold_alert_celsius: float = Field(10.0, ge=-10, le=18)
+    vulnerability_categories: list[str] = Field(default_factory=lambda: list(DEFAULT_VULNERABILITY_CATEGORIES))
+    audit_retention_days: int = Field(AUDIT_RETENTION_FLOOR_DAYS, ge=AUDIT_RETENTION_FLOOR_DAYS, le=3650)
+    personal_data_retention_days: int = Field(
+        1825, ge=30, le=3650, description="Days a moved, deceased or withdrawn household's personal data is kept"
+    )
+    check_in_reminder_days: int = Field(7, ge=1, le=90)
+
+    @field_validator("escalation_minutes")
+    @classmethod
+    def _strictly_increasing(cls, value: list[int]) -> list[int]:
+        if not value:
+            raise ValueError("at least one escalation step is needed")
+        if any(m <= 0 or m > 24 * 60 for m in value):
+            raise ValueError("each step must be between 1 and 1440 minutes")
+        if any(b <= a for a, b in zip(value, value[1:], strict=False)):
+            raise ValueError("steps must be strictly increasing")
+        return value
+
+    @field_validator("vulnerability_categories")
+    @classmethod
+    def _categories(cls, value: list[str]) -> list[str]:
+        cleaned = [v.strip() for v in value if v.strip()]
+        if len(set(cleaned)) != len(cleaned):
+            raise ValueError("categories must not repeat")
+        if not cleaned:
+            raise ValueError("at least one category is needed")
+        return cleaned
+
+    @model_validator(mode="after")
+    def _heat_above_cold(self) -> SiteSettings:
+        if self.indoor_cold_alert_celsius >= self.indoor_heat_alert_celsius:
+            raise ValueError("the cold threshold must be below the heat threshold")
+        return self

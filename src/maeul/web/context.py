@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from maeul.accounts.principal import request_principal
+
+
+def maeul_context(request: HttpRequest) -> dict[str, Any]:
+    principal = request_principal(request) if hasattr(request, "user") else None
+    return {
+        "principal": principal,
+        "map_tiles_url": settings.MAEUL_MAP_TILES_URL,
+        "map_tiles_attribution": settings.MAEUL_MAP_TILES_ATTRIBUTION,
+    }

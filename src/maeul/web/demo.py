@@ -1,0 +1,145 @@
+"""The demo site: Jongno-gu (Seoul) as a Type 2 site with simulated households, one account per role,
+and Yangpyeong-gun as a second (Type 1) site to show that sites are isolated. All names, phones and
+addresses are generated; none belongs to a real person."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pyotp
+from django.db import transaction
+
+from maeul.accounts import services as accounts
+from maeul.accounts.models import Membership, SecondFactor
+from maeul.accounts.principal import principal_for
+from maeul.accounts.roles import Role
+from maeul.areas import services as areas
+from maeul.areas.models import Area
+from maeul.audit.services import Actor
+from maeul.people import services as people
+from maeul.people.models import GrantKind, HousingType
+from maeul.people.schemas import ConsentInput, ContactInput, HouseholdInput, PersonInput
+from maeul.protection import fields
+from maeul.sites import services as sites
+from maeul.sites.models import ProgrammeType, Site
+
+DEMO_PASSWORD = "maeul-demo-2026"
+DEMO_SITE = "jongno"
+SURNAMES = "김이박최정강조윤장임한오서신권황안송류홍"
+GIVEN = ["영자", "순자", "정숙", "말순", "영수", "철수", "옥순", "복남", "정희", "미숙", "상철", "광수", "춘자",
+         "경자", "명숙", "동현", "성호", "숙희", "점례", "봉순", "길동", "태식", "금순", "덕희"]
+ROADS = ["자하문로", "필운대로", "사직로", "창의문로", "북촌로", "율곡로", "종로", "대학로", "혜화로", "동숭길",
+         "인왕산로", "세검정로", "평창문화로", "삼청로", "낙산길"]
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: Role
+    note: str
+
+
+DEMO_ACCOUNTS = [
+    DemoAccount("ministry", Role.MINISTRY, "compares sites (aggregates only)"),
+    DemoAccount("jongno-admin", Role.SITE_ADMIN, "Jongno-gu site administrator"),
+    DemoAccount("welfare", Role.WELFARE_OFFICIAL, "welfare official, 청운효자동 and 사직동"),
+    DemoAccount("safety", Role.SAFETY_OFFICIAL, "safety official, 청운효자동"),
+    DemoAccount("partner", Role.PARTNER_STAFF, "welfare centre staff, referred households"),
+    DemoAccount("helper", Role.HELPER, "helper with assigned households"),
+    DemoAccount("member", Role.BODY_MEMBER, "safety consultative body member, 청운효자동"),
+    DemoAccount("guardian", Role.GUARDIAN, "daughter of one resident"),
+    DemoAccount("yangpyeong-admin", Role.SITE_ADMIN, "administrator of the second site (isolation)"),
+]
+
+
+def demo_loaded() -> bool:
+    return Site.objects.filter(slug=DEMO_SITE).exists()
+
+
+def _name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + rng.choice(GIVEN)
+
+
+def _phone(rng: random.Random) -> str:
+    return f"010-{rng.randint(2000, 9999)}-{rng.randint(1000, 9999)}"
+
+
+def household_input(rng: random.Random, area: Area) -> HouseholdInput:
+    lat = (area.latitude or 37.58) + rng.uniform(-0.004, 0.004)
+    lon = (area.longitude or 126.98) + rng.uniform(-0.004, 0.004)
+    birth_year = rng.randint(1931, 1962)
+    alone = rng.random() < 0.6
+    housing = rng.choices(list(HousingType), weights=[3, 3, 3, 2, 1, 1, 1, 1])[0]
+    conditions = rng.sample(["dementia", "diabetes", "hypertension", "mobility", "chronic_heart", "hearing_loss"],
+                            k=rng.randint(0, 2))
+    contacts = []
+    if rng.random() < 0.7:
+        contacts.append(ContactInput(name=_name(rng), relation=rng.choice(["딸", "아들", "며느리", "조카", "이웃"]),
+                                     phone=_phone(rng), receives_alerts=rng.random() < 0.5))
+    care = 3 if (alone and birth_year < 1945) or "dementia" in conditions else rng.choice([1, 1, 2])
+    return HouseholdInput(
+        area_code=area.code,
+        address=f"서울특별시 종로구 {rng.choice(ROADS)} {rng.randint(1, 240)}",
+        address_detail=rng.choice(["", "101호", "201호", "지하 1층", "2층", "3층 302호"]),
+        latitude=round(lat, 6), longitude=round(lon, 6), housing_type=housing, living_alone=alone,
+        older_adult=birth_year <= date.today().year - 65, disability=rng.random() < 0.12,
+        chronic_illness=bool(set(conditions) & {"diabetes", "hypertension", "chronic_heart"}),
+        bedridden=rng.random() < 0.05, financial_crisis=rng.random() < 0.15, care_level=care,
+        primary_person=PersonInput(name=_name(rng), birth_year=birth_year, sex=rng.choice(["F", "F", "M"]),
+                                   phone=_phone(rng) if rng.random() < 0.8 else None, conditions=conditions),
+        contacts=contacts,
+        consents=[ConsentInput(purpose="care_registry", method="written",
+                               given_on=date.today() - timedelta(days=rng.randint(1, 700)))],
+    )
+
+
+@transaction.atomic
+def load_demo(households: int = 120, seed: int = 2026) -> dict[str, str]:
+    """Create the demo sites, accounts and households. Returns username → TOTP secret for officials."""
+    if not areas.reference_loaded():
+        areas.load_reference()
+    jongno = sites.create_site(DEMO_SITE, "서울특별시 종로구", "1111000000", ProgrammeType.SAFETY_WELFARE, is_demo=True)
+    yangpyeong_code = Area.objects.filter(level="sigungu", abolished=False, name__endswith="양평군").values_list(
+        "code", flat=True).first() or "4183000000"
+    yangpyeong = sites.create_site("yangpyeong", "경기도 양평군", yangpyeong_code, ProgrammeType.SAFETY, is_demo=True)
+    cheongun = Area.objects.get(code="1111051500")
+    sajik = Area.objects.get(code="1111053000")
+    area_of = {
+        "welfare": [cheongun, sajik], "safety": [cheongun], "member": [cheongun], "helper": [cheongun],
+    }
+    secrets: dict[str, str] = {}
+    users = {}
+    for account in DEMO_ACCOUNTS:
+        site = None if account.role == Role.MINISTRY else (yangpyeong if account.username.startswith("yangpyeong")
+                                                           else jongno)
+        user = accounts.create_account(account.username, DEMO_PASSWORD, account.role, site=site,
+                                       areas=area_of.get(account.username), is_demo=True,
+                                       organisation="종로노인종합복지관" if account.role == Role.PARTNER_STAFF else "",
+                                       display_name=account.note)
+        users[account.username] = user
+        if Membership.objects.get(user=user).needs_second_factor:
+            secret = pyotp.random_base32()
+            SecondFactor.objects.create(user=user, secret_encrypted=fields.encrypt(secret),
+                                        confirmed_at=user.date_joined)
+            secrets[account.username] = secret
+    rng = random.Random(seed)
+    admin_actor = Actor(principal=principal_for(users["jongno-admin"]), channel="command")
+    jongno_areas = list(jongno.areas.all())
+    created = []
+    for i in range(households):
+        # Half the households in the welfare official's two dongs so their lists are full.
+        area = [cheongun, sajik][i % 2] if i < households // 2 else rng.choice(jongno_areas)
+        created.append(people.register_household(admin_actor, household_input(rng, area)))
+    for view in [c for c in created if c.area_code == cheongun.code][:6]:
+        people.grant_access(admin_actor, view.id, users["helper"].pk, GrantKind.HELPER)
+    people.grant_access(admin_actor, created[0].id, users["partner"].pk, GrantKind.PARTNER)
+    people.grant_access(admin_actor, created[2].id, users["guardian"].pk, GrantKind.GUARDIAN)
+    yp_actor = Actor(principal=principal_for(users["yangpyeong-admin"]), channel="command")
+    yp_area = yangpyeong.areas.order_by("code").first()
+    if yp_area is not None:
+        for _ in range(10):
+            data = household_input(rng, yp_area).model_copy(update={"address": "경기도 양평군 양평읍 시민로 12"})
+            people.register_household(yp_actor, data)
+    return secrets

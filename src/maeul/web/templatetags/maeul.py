@@ -1,0 +1,48 @@
+"""Template filters for Korean conventions."""
+
+from __future__ import annotations
+
+from django import template
+
+from maeul.protection.phone import format_phone
+
+register = template.Library()
+
+
+@register.filter
+def phone(value: str) -> str:
+    digits = "".join(ch for ch in str(value or "") if ch.isdigit())
+    return format_phone(digits) if digits else ""
+
+
+@register.filter
+def age(birth_year: int | None) -> str:
+    from django.utils import timezone
+
+    return "" if not birth_year else str(timezone.localdate().year - int(birth_year))
+
+
+@register.filter
+def get_item(mapping: dict[str, object], key: str) -> object:
+    return mapping.get(key, key)
+
+
+@register.filter
+def housing(value: str) -> str:
+    from maeul.people.models import HousingType
+
+    return str(dict(HousingType.choices).get(value, value))
+
+
+@register.filter
+def household_status(value: str) -> str:
+    from maeul.people.models import HouseholdStatus
+
+    return str(dict(HouseholdStatus.choices).get(value, value))
+
+
+@register.filter
+def sex(value: str) -> str:
+    from maeul.people.models import Sex
+
+    return str(dict(Sex.choices).get(value, value))
