@@ -129,3 +129,12 @@ def _register_routers() -> None:
 
 
 _register_routers()
+
+
+def urls() -> tuple[list[Any], str, str]:
+    """The API's URL patterns; its root only redirects to the documentation, so it is public."""
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        if getattr(pattern, "name", "") == "api-root":
+            public(pattern.callback)
+    return patterns, app_name, namespace

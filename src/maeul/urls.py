@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from maeul.accounts import views as accounts
 from maeul.admin import admin_site
-from maeul.api import api
+from maeul.api import urls as api_urls
 from maeul.areas import views as areas
 from maeul.audit import views as audit
 from maeul.people import views as people
@@ -38,6 +38,6 @@ urlpatterns = [
     path("sites/", sites.site_list, name="site_list"),
     path("audit/", audit.audit_list, name="audit_list"),
     path("audit/export/", audit.audit_export, name="audit_export"),
-    path("api/", api.urls),
+    path("api/", api_urls()),
     path("admin/", include(admin_site.urls[:2], namespace=admin_site.urls[2])),
 ]

@@ -86,6 +86,12 @@ def _get_scoped(principal: Principal, household_id: int, action: Action) -> Hous
     return household
 
 
+def require_household(principal: Principal, household_id: int, action: Action) -> None:
+    """Raise NotFound unless the household is in scope; reads no personal data, so writes no audit row."""
+    if not visible_households(principal, action).filter(pk=household_id).exists():
+        raise NotFound("household", household_id)
+
+
 def _area_in_scope(principal: Principal, area_code: str, action: Action) -> Area:
     area = assignable_areas(principal, action).filter(code=area_code).first()
     if area is None:
@@ -391,8 +397,7 @@ def _create(actor: Actor, site: Site, area: Area, data: HouseholdInput) -> House
                 recorded_by_id=user_id)
         for c in data.consents
     ])
-    HouseholdStatusChange.objects.create(household=household, to_status=HouseholdStatus.ACTIVE, by_id=user_id,
-                                         reason="registered")
+    HouseholdStatusChange.objects.create(household=household, to_status=HouseholdStatus.ACTIVE, by_id=user_id)
     audit.log(actor, AuditAction.CREATE, RESOURCE, object_id=household.pk, household_id=household.pk,
               site_id=site.pk, area_code=area.code,
               changes={k: [None, v] for k, v in _snapshot(household).items()})

@@ -58,6 +58,13 @@ def _apply_errors(form: Any, exc: ValidationError | RegistryError) -> None:
         form.add_error(name, err["msg"].removeprefix("Value error, "))
 
 
+def _require(request: HttpRequest, household_id: int) -> None:
+    try:
+        services.require_household(request_principal(request), household_id, Action.CHANGE)
+    except NotFound as exc:
+        raise Http404 from exc
+
+
 def _filters(request: HttpRequest) -> services.HouseholdFilters:
     g = request.GET
     level = g.get("care_level", "")
@@ -197,6 +204,7 @@ def person_edit(request: HttpRequest, household_id: int, person_id: int | None =
 @requires(Resource.HOUSEHOLD, Action.CHANGE)
 @require_POST
 def household_status(request: HttpRequest, household_id: int) -> HttpResponse:
+    _require(request, household_id)
     form = StatusForm(request.POST)
     if form.is_valid():
         try:
@@ -212,6 +220,7 @@ def household_status(request: HttpRequest, household_id: int) -> HttpResponse:
 @requires(Resource.HOUSEHOLD, Action.CHANGE)
 @require_POST
 def household_contact(request: HttpRequest, household_id: int) -> HttpResponse:
+    _require(request, household_id)
     form = ContactForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("The contact was not saved: fill in name, relation and phone."))
@@ -229,6 +238,7 @@ def household_contact(request: HttpRequest, household_id: int) -> HttpResponse:
 @requires(Resource.HOUSEHOLD, Action.CHANGE)
 @require_POST
 def household_consent(request: HttpRequest, household_id: int) -> HttpResponse:
+    _require(request, household_id)
     form = ConsentForm(request.POST)
     if form.is_valid():
         try:

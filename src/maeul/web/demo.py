@@ -39,18 +39,20 @@ class DemoAccount:
     username: str
     role: Role
     note: str
+    display_name: str
 
 
 DEMO_ACCOUNTS = [
-    DemoAccount("ministry", Role.MINISTRY, "compares sites (aggregates only)"),
-    DemoAccount("jongno-admin", Role.SITE_ADMIN, "Jongno-gu site administrator"),
-    DemoAccount("welfare", Role.WELFARE_OFFICIAL, "welfare official, 청운효자동 and 사직동"),
-    DemoAccount("safety", Role.SAFETY_OFFICIAL, "safety official, 청운효자동"),
-    DemoAccount("partner", Role.PARTNER_STAFF, "welfare centre staff, referred households"),
-    DemoAccount("helper", Role.HELPER, "helper with assigned households"),
-    DemoAccount("member", Role.BODY_MEMBER, "safety consultative body member, 청운효자동"),
-    DemoAccount("guardian", Role.GUARDIAN, "daughter of one resident"),
-    DemoAccount("yangpyeong-admin", Role.SITE_ADMIN, "administrator of the second site (isolation)"),
+    DemoAccount("ministry", Role.MINISTRY, "compares sites (aggregates only)", "행정안전부 담당자"),
+    DemoAccount("jongno-admin", Role.SITE_ADMIN, "Jongno-gu site administrator", "종로구 사업 관리자"),
+    DemoAccount("welfare", Role.WELFARE_OFFICIAL, "welfare official, 청운효자동 and 사직동", "청운효자동 복지 담당"),
+    DemoAccount("safety", Role.SAFETY_OFFICIAL, "safety official, 청운효자동", "청운효자동 안전 담당"),
+    DemoAccount("partner", Role.PARTNER_STAFF, "welfare centre staff, referred households", "종로노인종합복지관"),
+    DemoAccount("helper", Role.HELPER, "helper with assigned households", "이웃 돌봄 참여자"),
+    DemoAccount("member", Role.BODY_MEMBER, "safety consultative body member, 청운효자동", "안전협의체 위원"),
+    DemoAccount("guardian", Role.GUARDIAN, "daughter of one resident", "보호자"),
+    DemoAccount("yangpyeong-admin", Role.SITE_ADMIN, "administrator of the second site (isolation)",
+                "양평군 사업 관리자"),
 ]
 
 
@@ -117,7 +119,7 @@ def load_demo(households: int = 120, seed: int = 2026) -> dict[str, str]:
         user = accounts.create_account(account.username, DEMO_PASSWORD, account.role, site=site,
                                        areas=area_of.get(account.username), is_demo=True,
                                        organisation="종로노인종합복지관" if account.role == Role.PARTNER_STAFF else "",
-                                       display_name=account.note)
+                                       display_name=account.display_name)
         users[account.username] = user
         if Membership.objects.get(user=user).needs_second_factor:
             secret = pyotp.random_base32()

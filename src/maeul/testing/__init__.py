@@ -1,0 +1,1 @@
+"""Test infrastructure: test settings and a throwaway PostgreSQL server."""
