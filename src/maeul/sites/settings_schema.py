@@ -25,8 +25,8 @@ class SiteSettings(BaseModel):
         default_factory=lambda: [15, 30, 60],
         description="Minutes after an unacknowledged alert at which it moves to the next person in the chain",
     )
-    indoor_heat_alert_celsius: float = Field(32.0, ge=25, le=45)
-    indoor_cold_alert_celsius: float = Field(10.0, ge=-10, le=18)
+    indoor_heat_alert_celsius: float = Field(32.0, ge=20, le=45)
+    indoor_cold_alert_celsius: float = Field(10.0, ge=-10, le=25)
     vulnerability_categories: list[str] = Field(default_factory=lambda: list(DEFAULT_VULNERABILITY_CATEGORIES))
     audit_retention_days: int = Field(AUDIT_RETENTION_FLOOR_DAYS, ge=AUDIT_RETENTION_FLOOR_DAYS, le=3650)
     personal_data_retention_days: int = Field(

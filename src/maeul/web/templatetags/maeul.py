@@ -46,3 +46,22 @@ def sex(value: str) -> str:
     from maeul.people.models import Sex
 
     return str(dict(Sex.choices).get(value, value))
+
+
+@register.filter
+def role_label(value: str) -> str:
+    from maeul.accounts.roles import Role
+
+    return str(dict(Role.choices).get(value, value))
+
+
+@register.filter
+def resource_label(value: str) -> str:
+    from django.utils.translation import gettext
+
+    labels = {
+        "household": gettext("Household"), "person": gettext("Person"), "contact": gettext("Contact"),
+        "consent": gettext("Consent"), "session": gettext("Login session"), "site_settings": gettext("Site settings"),
+        "audit": gettext("Access records"), "household_grant": gettext("Access grant"),
+    }
+    return labels.get(value, value)

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from maeul.audit.models import AuditEntry
+from maeul.conftest import actor_of, signed_in
+from maeul.events.models import DomainEvent
+from maeul.sites import services
+from maeul.sites.settings_schema import SiteSettings
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"escalation_minutes": [30, 15]}, "escalation_minutes"),
+        ({"audit_retention_days": 365}, "audit_retention_days"),
+        ({"indoor_cold_alert_celsius": 22, "indoor_heat_alert_celsius": 21}, None),
+        ({"vulnerability_categories": ["a", "a"]}, "vulnerability_categories"),
+        ({"unknown": 1}, "unknown"),
+    ],
+)
+def test_invalid_settings_are_rejected_and_nothing_changes(site, site_admin, values, field) -> None:  # type: ignore[no-untyped-def]
+    before = dict(site.settings)
+    with pytest.raises(ValidationError) as err:
+        services.update_settings(actor_of(site_admin), site, values)
+    if field:
+        assert field in {str(e["loc"][0]) for e in err.value.errors() if e["loc"]}
+    site.refresh_from_db()
+    assert site.settings == before
+
+
+def test_a_valid_change_is_recorded(site, site_admin) -> None:  # type: ignore[no-untyped-def]
+    result = services.update_settings(actor_of(site_admin), site, {"inactivity_alert_hours": 6})
+    assert result.inactivity_alert_hours == 6
+    assert DomainEvent.objects.filter(kind="site.settings_changed", site=site).exists()
+    assert AuditEntry.objects.filter(resource="site_settings").exists()
+    assert SiteSettings.model_validate(site.settings).inactivity_alert_hours == 6
+
+
+def test_settings_page_shows_field_errors(site, site_admin) -> None:  # type: ignore[no-untyped-def]
+    client = signed_in(site_admin)
+    data = {**services.settings_of(site).model_dump(), "escalation_minutes": "60, 30",
+            "vulnerability_categories": "older_living_alone, disability"}
+    page = client.post("/site/settings/", data)
+    assert page.status_code == 200 and "increasing" in page.content.decode()
+    data["escalation_minutes"] = "10, 20, 40"
+    assert client.post("/site/settings/", data).status_code == 302
+    site.refresh_from_db()
+    assert site.settings["escalation_minutes"] == [10, 20, 40]
+
+
+def test_sites_are_created_with_their_current_eup_myeon_dong(site) -> None:  # type: ignore[no-untyped-def]
+    codes = set(site.areas.values_list("code", flat=True))
+    assert "1111051500" in codes and "1111051000" not in codes  # abolished 청운동 is not part of it
+    with pytest.raises(services.SiteError, match="not current"):
+        services.create_site("x", "x", "1111000000", 2, area_codes=["4183025000"])
