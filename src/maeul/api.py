@@ -1,6 +1,7 @@
 """The JSON API: /api/v1/..., OpenAPI at /api/docs, errors as RFC 9457 problem+json."""
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,7 +22,7 @@ class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         user = accounts.user_for_token(token)
         if user is not None:
-            request.user = user
+            request.user = user  # type: ignore[assignment]
             request.api_channel = "api"  # type: ignore[attr-defined]
         return user
 
@@ -43,8 +44,14 @@ api = NinjaAPI(
 )
 
 
-def problem(request: HttpRequest, status: int, title: str, detail: str = "", code: str = "",
-            errors: list[dict[str, Any]] | None = None) -> HttpResponse:
+def problem(
+    request: HttpRequest,
+    status: int,
+    title: str,
+    detail: str = "",
+    code: str = "",
+    errors: list[dict[str, Any]] | None = None,
+) -> HttpResponse:
     body: dict[str, Any] = {"type": f"https://maeul.kr/problems/{code or status}", "title": title, "status": status}
     if detail:
         body["detail"] = detail
@@ -63,15 +70,19 @@ def _pointer(loc: list[Any]) -> str:
 
 @api.exception_handler(NinjaValidationError)
 def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    errors = [{"pointer": _pointer(list(e.get("loc", []))), "detail": e.get("msg", ""), "code": e.get("type", "")}
-              for e in exc.errors]
+    errors = [
+        {"pointer": _pointer(list(e.get("loc", []))), "detail": e.get("msg", ""), "code": e.get("type", "")}
+        for e in exc.errors
+    ]
     return problem(request, 422, "Invalid request", "One or more fields are not valid.", "validation", errors)
 
 
 @api.exception_handler(ValidationError)
 def _invalid_domain(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    errors = [{"pointer": _pointer(list(e["loc"])), "detail": e["msg"].removeprefix("Value error, "),
-               "code": e["type"]} for e in exc.errors()]
+    errors = [
+        {"pointer": _pointer(list(e["loc"])), "detail": e["msg"].removeprefix("Value error, "), "code": e["type"]}
+        for e in exc.errors()
+    ]
     return problem(request, 422, "Invalid request", "One or more fields are not valid.", "validation", errors)
 
 
@@ -136,5 +147,5 @@ def urls() -> tuple[list[Any], str, str]:
     patterns, app_name, namespace = api.urls
     for pattern in patterns:
         if getattr(pattern, "name", "") == "api-root":
-            public(pattern.callback)
+            public(cast(Callable[..., Any], pattern.callback))
     return patterns, app_name, namespace

@@ -51,11 +51,15 @@ MakeUser = Callable[..., User]
 def make_user(db: Any) -> MakeUser:
     counter = iter(range(1, 10_000))
 
-    def make(role: Role, site: Site | None = None, area_codes: list[str] | None = None,
-             username: str | None = None) -> User:
+    def make(
+        role: Role, site: Site | None = None, area_codes: list[str] | None = None, username: str | None = None
+    ) -> User:
         name = username or f"{role.value}-{next(counter)}"
         return accounts.create_account(
-            name, "correct-horse-battery", role, site=site,
+            name,
+            "correct-horse-battery",
+            role,
+            site=site,
             areas=list(Area.objects.filter(code__in=area_codes or [])),
         )
 
@@ -76,12 +80,19 @@ def signed_in(user: User) -> Client:
     return client
 
 
-def household_data(area_code: str = CHEONGUN, name: str = "김영자", phone: str | None = "010-2345-6789",
-                   **extra: Any) -> HouseholdInput:
+def household_data(
+    area_code: str = CHEONGUN, name: str = "김영자", phone: str | None = "010-2345-6789", **extra: Any
+) -> HouseholdInput:
     values: dict[str, Any] = {
-        "area_code": area_code, "address": "서울특별시 종로구 자하문로 92", "address_detail": "101호",
-        "latitude": 37.5826, "longitude": 126.9700, "housing_type": "semi_basement", "living_alone": True,
-        "older_adult": True, "care_level": 3,
+        "area_code": area_code,
+        "address": "서울특별시 종로구 자하문로 92",
+        "address_detail": "101호",
+        "latitude": 37.5826,
+        "longitude": 126.9700,
+        "housing_type": "semi_basement",
+        "living_alone": True,
+        "older_adult": True,
+        "care_level": 3,
         "primary_person": PersonInput(name=name, birth_year=1940, sex="F", phone=phone, conditions=["dementia"]),
         "consents": [ConsentInput(purpose="care_registry", given_on=date(2026, 1, 5))],
     }

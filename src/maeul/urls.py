@@ -32,8 +32,11 @@ urlpatterns = [
     path("households/<int:household_id>/status/", people.household_status, name="household_status"),
     path("households/<int:household_id>/contacts/", people.household_contact, name="household_contact"),
     path("households/<int:household_id>/consents/", people.household_consent, name="household_consent"),
-    path("households/<int:household_id>/consents/<int:consent_id>/withdraw/", people.consent_withdraw,
-         name="consent_withdraw"),
+    path(
+        "households/<int:household_id>/consents/<int:consent_id>/withdraw/",
+        people.consent_withdraw,
+        name="consent_withdraw",
+    ),
     path("site/settings/", sites.site_settings, name="site_settings"),
     path("sites/", sites.site_list, name="site_list"),
     path("audit/", audit.audit_list, name="audit_list"),

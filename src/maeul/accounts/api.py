@@ -23,6 +23,9 @@ def me(request: HttpRequest) -> dict[str, object]:
     p = request_principal(request)
     matrix = MATRIX.get(Role(p.role), {}) if p.role else {}
     return {
-        "username": p.username, "role": p.role, "site_id": p.site_id, "area_codes": sorted(p.area_codes),
+        "username": p.username,
+        "role": p.role,
+        "site_id": p.site_id,
+        "area_codes": sorted(p.area_codes),
         "permissions": {str(r): {str(a): str(s) for a, s in actions.items()} for r, actions in matrix.items()},
     }

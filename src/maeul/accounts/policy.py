@@ -28,7 +28,7 @@ class Resource(StrEnum):
     SITE_SETTINGS = "site_settings"
     EVENTS = "events"  # domain events, aggregated
     ACCOUNT = "account"
-    API_TOKEN = "api_token"
+    API_TOKEN = "api_token"  # noqa: S105 — a resource name, not a secret
 
 
 class Action(StrEnum):
@@ -41,8 +41,11 @@ class Action(StrEnum):
 
 _OFFICIAL = {
     Resource.HOUSEHOLD: {
-        Action.VIEW: Scope.AREA, Action.CREATE: Scope.AREA, Action.CHANGE: Scope.AREA,
-        Action.EXPORT: Scope.AREA, Action.IMPORT: Scope.AREA,
+        Action.VIEW: Scope.AREA,
+        Action.CREATE: Scope.AREA,
+        Action.CHANGE: Scope.AREA,
+        Action.EXPORT: Scope.AREA,
+        Action.IMPORT: Scope.AREA,
     },
     Resource.AREA: {Action.VIEW: Scope.SITE},
     Resource.SITE: {Action.VIEW: Scope.SITE},
@@ -60,8 +63,11 @@ MATRIX: dict[Role, dict[Resource, dict[Action, Scope]]] = {
     },
     Role.SITE_ADMIN: {
         Resource.HOUSEHOLD: {
-            Action.VIEW: Scope.SITE, Action.CREATE: Scope.SITE, Action.CHANGE: Scope.SITE,
-            Action.EXPORT: Scope.SITE, Action.IMPORT: Scope.SITE,
+            Action.VIEW: Scope.SITE,
+            Action.CREATE: Scope.SITE,
+            Action.CHANGE: Scope.SITE,
+            Action.EXPORT: Scope.SITE,
+            Action.IMPORT: Scope.SITE,
         },
         Resource.AUDIT: {Action.VIEW: Scope.SITE, Action.EXPORT: Scope.SITE},
         Resource.AREA: {Action.VIEW: Scope.SITE, Action.IMPORT: Scope.SITE},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from maeul.accounts.policy import Action, Resource, Scope, scope_for
@@ -25,6 +26,13 @@ class Principal:
     def can(self, resource: Resource, action: Action) -> bool:
         return self.scope(resource, action) is not None
 
+    @property
+    def site_pk(self) -> int:
+        """The user's site; roles without one (the ministry) are refused site-level work."""
+        if self.site_id is None:
+            raise PermissionDenied
+        return self.site_id
+
 
 ANONYMOUS = Principal(user_id=None, username="", role=None, site_id=None)
 
@@ -36,8 +44,13 @@ def principal_for(user: AbstractBaseUser | AnonymousUser) -> Principal:
 
     membership = Membership.objects.filter(user_id=user.pk).first()
     if membership is None:
-        return Principal(user_id=user.pk, username=user.get_username(), role=None, site_id=None,
-                         is_superuser=bool(getattr(user, "is_superuser", False)))
+        return Principal(
+            user_id=user.pk,
+            username=user.get_username(),
+            role=None,
+            site_id=None,
+            is_superuser=bool(getattr(user, "is_superuser", False)),
+        )
     codes = frozenset(membership.areas.values_list("code", flat=True))
     return Principal(
         user_id=user.pk,

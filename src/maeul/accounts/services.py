@@ -29,8 +29,9 @@ def client_address(request: HttpRequest) -> str | None:
     if settings.MAEUL_TRUST_X_FORWARDED_FOR:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR") or None
+            return str(forwarded).split(",")[0].strip()
+    address = request.META.get("REMOTE_ADDR")
+    return str(address) if address else None
 
 
 @transaction.atomic
@@ -48,8 +49,7 @@ def create_account(
     if role != Role.MINISTRY and site is None:
         raise ValueError("every role except the ministry belongs to a site")
     user = User.objects.create_user(username=username, password=password, email=email, first_name=display_name)
-    membership = Membership.objects.create(user=user, role=role, site=site, organisation=organisation,
-                                           is_demo=is_demo)
+    membership = Membership.objects.create(user=user, role=role, site=site, organisation=organisation, is_demo=is_demo)
     if areas:
         outside = [a.code for a in areas if site is not None and not site.areas.filter(code=a.code).exists()]
         if outside:
@@ -65,20 +65,18 @@ class LoginThrottled(Exception):
 def _recent_failures(username: str, address: str | None) -> int:
     since = timezone.now() - timedelta(minutes=settings.MAEUL_LOGIN_WINDOW_MINUTES)
     by_user = LoginAttempt.objects.filter(username=username, succeeded=False, at__gte=since).count()
-    by_address = (
-        LoginAttempt.objects.filter(address=address, succeeded=False, at__gte=since).count() if address else 0
-    )
+    by_address = LoginAttempt.objects.filter(address=address, succeeded=False, at__gte=since).count() if address else 0
     return max(by_user, by_address)
 
 
-def check_password_login(request: HttpRequest, username: str, password: str) -> AbstractBaseUser | None:
+def check_password_login(request: HttpRequest, username: str, password: str) -> User | None:
     """Password step of login. Raises LoginThrottled after too many recent failures (per user or address)."""
     address = client_address(request)
     if _recent_failures(username, address) >= settings.MAEUL_LOGIN_MAX_FAILURES:
         raise LoginThrottled
     user = authenticate(request, username=username, password=password)
     LoginAttempt.objects.create(username=username, address=address, succeeded=user is not None)
-    return user
+    return user if isinstance(user, User) else None
 
 
 def needs_second_factor(user: AbstractBaseUser) -> bool:

@@ -29,8 +29,11 @@ class LoginForm(forms.Form):
 
 
 class CodeForm(forms.Form):
-    code = forms.CharField(label=gettext_lazy("6-digit code"), max_length=8,
-                           widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}))
+    code = forms.CharField(
+        label=gettext_lazy("6-digit code"),
+        max_length=8,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -80,17 +83,23 @@ def two_factor_view(request: HttpRequest) -> HttpResponse:
         form.add_error("code", _("That code is not valid. Check the time on your phone and try again."))
     qr_svg = segno.make(uri, error="m").svg_inline(scale=4) if uri else ""
     secret = uri.split("secret=")[1].split("&")[0] if uri else ""
-    return render(request, "accounts/two_factor.html",
-                  {"form": form, "enrolling": enrolling, "qr_svg": qr_svg, "secret": secret,
-                   "next": request.GET.get("next", "")})
+    return render(
+        request,
+        "accounts/two_factor.html",
+        {"form": form, "enrolling": enrolling, "qr_svg": qr_svg, "secret": secret, "next": request.GET.get("next", "")},
+    )
 
 
 @public
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        audit.log(Actor.from_request(request, request_principal(request)), AuditAction.LOGOUT, "session",
-                  object_id=request.user.pk)
+        audit.log(
+            Actor.from_request(request, request_principal(request)),
+            AuditAction.LOGOUT,
+            "session",
+            object_id=request.user.pk,
+        )
     logout(request)
     return redirect("login")
 
@@ -109,9 +118,12 @@ def account_view(request: HttpRequest) -> HttpResponse:
         new_token = services.issue_api_token(request.user, form.cleaned_data["name"]).plaintext  # type: ignore[arg-type]
         messages.success(request, _("Token created. Copy it now: it is not shown again."))
         form = TokenForm()
-    tokens = ApiToken.objects.filter(user_id=request.user.pk).order_by("-created_at") if can_tokens else []
-    return render(request, "accounts/account.html",
-                  {"form": form, "tokens": tokens, "new_token": new_token, "can_tokens": can_tokens})
+    tokens = ApiToken.objects.filter(user__username=request.user.get_username()).order_by("-created_at") if can_tokens else []
+    return render(
+        request,
+        "accounts/account.html",
+        {"form": form, "tokens": tokens, "new_token": new_token, "can_tokens": can_tokens},
+    )
 
 
 @requires(Resource.API_TOKEN, Action.CHANGE)

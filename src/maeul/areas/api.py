@@ -44,6 +44,11 @@ class AreaQuery(Schema):
     offset: int = Field(0, ge=0)
 
 
+class PointQuery(Schema):
+    lat: float = Field(ge=-90, le=90, description="WGS84 latitude")
+    lon: float = Field(ge=-180, le=180, description="WGS84 longitude")
+
+
 class SuggestionOut(Schema):
     area: AreaOut | None
     sigungu: AreaOut | None
@@ -68,9 +73,8 @@ def list_areas(request: HttpRequest, filters: Query[AreaQuery]) -> list[Area]:
 
 @router.get("/suggest", response=SuggestionOut, summary="Suggest the eup/myeon/dong for a point (WGS84)")
 @api_requires(Resource.AREA, Action.VIEW)
-def suggest(request: HttpRequest, lat: float = Query(..., ge=-90, le=90),  # type: ignore[type-arg]  # noqa: B008
-            lon: float = Query(..., ge=-180, le=180)) -> services.AreaSuggestion:  # type: ignore[type-arg]  # noqa: B008
-    return services.suggest_area(lat, lon)
+def suggest(request: HttpRequest, point: Query[PointQuery]) -> services.AreaSuggestion:
+    return services.suggest_area(point.lat, point.lon)
 
 
 @router.get("/{code}", response=AreaOut, summary="One area")

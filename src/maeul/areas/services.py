@@ -279,8 +279,13 @@ def import_mois_list(content: bytes, source: str, list_date: date | None = None,
         if area is None:
             if row.abolished is not None:
                 continue
-            area = Area(code=row.code, level=level_of(row.code), name=row.own_name, full_name=row.full_name,
-                        valid_from=row.created)
+            area = Area(
+                code=row.code,
+                level=level_of(row.code),
+                name=row.own_name,
+                full_name=row.full_name,
+                valid_from=row.created,
+            )
             for candidate in _candidate_parents(row.code):
                 if candidate in existing:
                     area.parent_id = candidate
@@ -288,15 +293,30 @@ def import_mois_list(content: bytes, source: str, list_date: date | None = None,
             area.save()
             existing[row.code] = area
             added.append(row)
-            changes.append(AreaChange(area_import=record, kind=ChangeKind.ADDED, code=row.code,
-                                      new_name=row.full_name, effective=row.created))
+            changes.append(
+                AreaChange(
+                    area_import=record,
+                    kind=ChangeKind.ADDED,
+                    code=row.code,
+                    new_name=row.full_name,
+                    effective=row.created,
+                )
+            )
             continue
         if row.abolished is not None and not area.abolished:
             abolished.append((area, row.abolished))
             continue
         if not area.abolished and area.full_name != row.full_name:
-            changes.append(AreaChange(area_import=record, kind=ChangeKind.RENAMED, code=row.code,
-                                      old_name=area.full_name, new_name=row.full_name, effective=effective_default))
+            changes.append(
+                AreaChange(
+                    area_import=record,
+                    kind=ChangeKind.RENAMED,
+                    code=row.code,
+                    old_name=area.full_name,
+                    new_name=row.full_name,
+                    effective=effective_default,
+                )
+            )
             area.full_name, area.name = row.full_name, row.own_name
             area.save(update_fields=["full_name", "name"])
 
@@ -308,8 +328,11 @@ def import_mois_list(content: bytes, source: str, list_date: date | None = None,
     for area, when in abolished:
         area.abolished, area.valid_to = True, when
         area.save(update_fields=["abolished", "valid_to"])
-        changes.append(AreaChange(area_import=record, kind=ChangeKind.ABOLISHED, code=area.code,
-                                  old_name=area.full_name, effective=when))
+        changes.append(
+            AreaChange(
+                area_import=record, kind=ChangeKind.ABOLISHED, code=area.code, old_name=area.full_name, effective=when
+            )
+        )
 
     changes += _relate_added_and_abolished(record, added, [a for a, _ in abolished])
     AreaChange.objects.bulk_create(changes)
@@ -328,13 +351,30 @@ def _relate_added_and_abolished(record: AreaImport, added: list[ListedArea], gon
     for row in added:
         match = next((g for g in gone_left if g.code[2:] == row.code[2:] and g.level == level_of(row.code)), None)
         if match is None:
-            match = next((g for g in gone_left if g.name == row.own_name and g.level == level_of(row.code)
-                          and g.parent is not None and row.sigungu.endswith(g.parent.name.split(" ")[-1])), None)
+            match = next(
+                (
+                    g
+                    for g in gone_left
+                    if g.name == row.own_name
+                    and g.level == level_of(row.code)
+                    and g.parent is not None
+                    and row.sigungu.endswith(g.parent.name.split(" ")[-1])
+                ),
+                None,
+            )
         if match is not None:
             gone_left.remove(match)
-            changes.append(AreaChange(area_import=record, kind=ChangeKind.RECODED, code=match.code,
-                                      related_code=row.code, old_name=match.full_name, new_name=row.full_name,
-                                      effective=row.created))
+            changes.append(
+                AreaChange(
+                    area_import=record,
+                    kind=ChangeKind.RECODED,
+                    code=match.code,
+                    related_code=row.code,
+                    old_name=match.full_name,
+                    new_name=row.full_name,
+                    effective=row.created,
+                )
+            )
         else:
             added_left.append(row)
     by_sigungu_added: dict[str, list[ListedArea]] = defaultdict(list)
@@ -352,14 +392,30 @@ def _relate_added_and_abolished(record: AreaImport, added: list[ListedArea], gon
         if len(new_rows) == 1:
             kind = ChangeKind.MERGED if len(old_areas) > 1 else ChangeKind.SUCCEEDED
             for old in old_areas:
-                changes.append(AreaChange(area_import=record, kind=kind, code=old.code, related_code=new_rows[0].code,
-                                          old_name=old.full_name, new_name=new_rows[0].full_name,
-                                          effective=new_rows[0].created))
+                changes.append(
+                    AreaChange(
+                        area_import=record,
+                        kind=kind,
+                        code=old.code,
+                        related_code=new_rows[0].code,
+                        old_name=old.full_name,
+                        new_name=new_rows[0].full_name,
+                        effective=new_rows[0].created,
+                    )
+                )
         elif len(old_areas) == 1:
             for new in new_rows:
-                changes.append(AreaChange(area_import=record, kind=ChangeKind.SPLIT, code=old_areas[0].code,
-                                          related_code=new.code, old_name=old_areas[0].full_name,
-                                          new_name=new.full_name, effective=new.created))
+                changes.append(
+                    AreaChange(
+                        area_import=record,
+                        kind=ChangeKind.SPLIT,
+                        code=old_areas[0].code,
+                        related_code=new.code,
+                        old_name=old_areas[0].full_name,
+                        new_name=new.full_name,
+                        effective=new.created,
+                    )
+                )
     return changes
 
 
@@ -397,10 +453,14 @@ def suggest_area(latitude: float, longitude: float, candidates: QuerySet[Area] |
     if region is not None and region.sigungu_code:
         sigungu = Area.objects.filter(code=region.sigungu_code + "00000", abolished=False).first()
         if sigungu is None:
-            sigungu = Area.objects.filter(
-                level=AreaLevel.SIGUNGU, abolished=False, full_name__endswith=str(region.sigungu).replace("시", "시 ", 1)
-            ).first() or Area.objects.filter(level=AreaLevel.SIGUNGU, abolished=False,
-                                             name=region.sigungu).first()
+            sigungu = (
+                Area.objects.filter(
+                    level=AreaLevel.SIGUNGU,
+                    abolished=False,
+                    full_name__endswith=str(region.sigungu).replace("시", "시 ", 1),
+                ).first()
+                or Area.objects.filter(level=AreaLevel.SIGUNGU, abolished=False, name=region.sigungu).first()
+            )
     pool = candidates if candidates is not None else Area.objects.filter(level=AreaLevel.EMD, abolished=False)
     if sigungu is not None:
         pool = pool.filter(code__startswith=sigungu.code[:5])

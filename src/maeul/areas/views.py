@@ -20,8 +20,8 @@ def area_detail(request: HttpRequest, code: str) -> HttpResponse:
     if area is None:
         raise Http404
     scope = principal.scope(Resource.AREA, Action.VIEW)
-    if scope == Scope.SITE and not area.member_of_sites.filter(pk=principal.site_id).exists() and not (
-        area.sites.filter(pk=principal.site_id).exists()
+    if scope == Scope.SITE and not (
+        area.member_of_sites.filter(pk=principal.site_pk).exists() or area.sites.filter(pk=principal.site_pk).exists()
     ):
         raise PermissionDenied
     if scope == Scope.AREA and code not in principal.area_codes:
@@ -31,12 +31,20 @@ def area_detail(request: HttpRequest, code: str) -> HttpResponse:
     can_households = principal.can(Resource.HOUSEHOLD, Action.VIEW)
     counts = people.counts_by_area(principal).get(code, {}) if can_households else {}
     points = people.map_points(principal, code) if can_households else []
-    outlines = [{"name": b.area.name, "geometry": b.geojson}
-                for b in AreaBoundary.objects.filter(area=area).select_related("area")]
+    outlines = [
+        {"name": b.area.name, "geometry": b.geojson}
+        for b in AreaBoundary.objects.filter(area=area).select_related("area")
+    ]
     markers = [{"name": area.name, "lat": area.latitude, "lon": area.longitude}] if area.latitude else []
-    return render(request, "areas/area_detail.html", {
-        "area": area, "counts": counts, "history": services.history_of(code)[:20],
-        "children": services.current_children(area),
-        "map_data": json.dumps({"areas": markers, "outlines": outlines, "points": points}),
-        "can_households": can_households,
-    })
+    return render(
+        request,
+        "areas/area_detail.html",
+        {
+            "area": area,
+            "counts": counts,
+            "history": services.history_of(code)[:20],
+            "children": services.current_children(area),
+            "map_data": json.dumps({"areas": markers, "outlines": outlines, "points": points}),
+            "can_households": can_households,
+        },
+    )

@@ -41,6 +41,7 @@ class AuditQuery(Schema):
 @api_requires(Resource.AUDIT, Action.VIEW)
 def list_audit(request: HttpRequest, filters: Query[AuditQuery]) -> list[AuditEntry]:
     principal = request_principal(request)
-    qs = services.entries_for_site(principal.site_id or 0, actor_username=filters.actor, action=filters.action,
-                                   household_id=filters.household_id)
+    qs = services.entries_for_site(
+        principal.site_id or 0, actor_username=filters.actor, action=filters.action, household_id=filters.household_id
+    )
     return list(qs[filters.offset : filters.offset + filters.limit])

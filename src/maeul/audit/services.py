@@ -70,26 +70,52 @@ def log(
     )
 
 
-def log_many(actor: Actor, action: AuditAction, resource: str, household_ids: Iterable[int], *,
-             site_id: int | None = None, reason: str = "") -> None:
+def log_many(
+    actor: Actor,
+    action: AuditAction,
+    resource: str,
+    household_ids: Iterable[int],
+    *,
+    site_id: int | None = None,
+    reason: str = "",
+) -> None:
     """One row per household shown, so 'who saw household X' is a single indexed query."""
     p = actor.principal
     now = timezone.now()
-    AuditEntry.objects.bulk_create([
-        AuditEntry(at=now, actor_id=p.user_id, actor_username=p.username, actor_role=p.role or "",
-                   address=actor.address, channel=actor.channel, action=action, resource=resource,
-                   object_id=str(hid), household_id=hid, site_id=site_id if site_id is not None else p.site_id,
-                   reason=reason[:300])
-        for hid in household_ids
-    ])
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                at=now,
+                actor_id=p.user_id,
+                actor_username=p.username,
+                actor_role=p.role or "",
+                address=actor.address,
+                channel=actor.channel,
+                action=action,
+                resource=resource,
+                object_id=str(hid),
+                household_id=hid,
+                site_id=site_id if site_id is not None else p.site_id,
+                reason=reason[:300],
+            )
+            for hid in household_ids
+        ]
+    )
 
 
 def changes_of(entry: AuditEntry) -> dict[str, Any]:
     return fields.decrypt_json(entry.changes_encrypted, default={}) if entry.changes_encrypted else {}
 
 
-def entries_for_site(site_id: int, *, actor_username: str = "", action: str = "", household_id: int | None = None,
-                     since: datetime | None = None, until: datetime | None = None) -> QuerySet[AuditEntry]:
+def entries_for_site(
+    site_id: int,
+    *,
+    actor_username: str = "",
+    action: str = "",
+    household_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[AuditEntry]:
     qs = AuditEntry.objects.filter(site_id=site_id)
     if actor_username:
         qs = qs.filter(actor_username=actor_username)
@@ -107,12 +133,41 @@ def entries_for_site(site_id: int, *, actor_username: str = "", action: str = ""
 def export_csv(entries: QuerySet[AuditEntry]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["at", "actor", "role", "address", "channel", "action", "resource", "object_id",
-                     "household_id", "area_code", "records", "reason", "changes"])
+    writer.writerow(
+        [
+            "at",
+            "actor",
+            "role",
+            "address",
+            "channel",
+            "action",
+            "resource",
+            "object_id",
+            "household_id",
+            "area_code",
+            "records",
+            "reason",
+            "changes",
+        ]
+    )
     for e in entries.iterator():
-        writer.writerow([timezone.localtime(e.at).isoformat(), e.actor_username, e.actor_role, e.address or "",
-                         e.channel, e.action, e.resource, e.object_id, e.household_id or "", e.area_code,
-                         e.record_count, e.reason, changes_of(e) if e.changes_encrypted else ""])
+        writer.writerow(
+            [
+                timezone.localtime(e.at).isoformat(),
+                e.actor_username,
+                e.actor_role,
+                e.address or "",
+                e.channel,
+                e.action,
+                e.resource,
+                e.object_id,
+                e.household_id or "",
+                e.area_code,
+                e.record_count,
+                e.reason,
+                changes_of(e) if e.changes_encrypted else "",
+            ]
+        )
     return out.getvalue()
 
 

@@ -19,8 +19,7 @@ from maeul.audit.models import AuditAction, AuditEntry
 
 class AuditFilterForm(forms.Form):
     actor = forms.CharField(label=gettext_lazy("User"), required=False)
-    action = forms.ChoiceField(label=gettext_lazy("Action"), required=False,
-                               choices=[("", "—"), *AuditAction.choices])
+    action = forms.ChoiceField(label=gettext_lazy("Action"), required=False, choices=[("", "—"), *AuditAction.choices])
     household = forms.IntegerField(label=gettext_lazy("Household ID"), required=False)
     since = forms.DateField(label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -36,9 +35,14 @@ def _entries(request: HttpRequest, form: AuditFilterForm) -> QuerySet[AuditEntry
     tz = timezone.get_current_timezone()
     since = datetime.combine(d["since"], time.min, tz) if d.get("since") else None
     until = datetime.combine(d["until"], time.max, tz) if d.get("until") else None
-    return services.entries_for_site(principal.site_id or 0, actor_username=d.get("actor") or "",
-                                     action=d.get("action") or "", household_id=d.get("household"),
-                                     since=since, until=until)
+    return services.entries_for_site(
+        principal.site_id or 0,
+        actor_username=d.get("actor") or "",
+        action=d.get("action") or "",
+        household_id=d.get("household"),
+        since=since,
+        until=until,
+    )
 
 
 @requires(Resource.AUDIT, Action.VIEW)
@@ -47,8 +51,11 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(_entries(request, form), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "audit/audit_list.html", {"form": form, "page": page, "query": query.urlencode(),
-                                                     "export_form": ExportReasonForm()})
+    return render(
+        request,
+        "audit/audit_list.html",
+        {"form": form, "page": page, "query": query.urlencode(), "export_form": ExportReasonForm()},
+    )
 
 
 @requires(Resource.AUDIT, Action.EXPORT)
@@ -59,8 +66,9 @@ def audit_export(request: HttpRequest) -> HttpResponse:
         entries = _entries(request, form)
         actor = services.Actor.from_request(request, request_principal(request))
         content = services.export_csv(entries)
-        services.log(actor, AuditAction.EXPORT, "audit", record_count=entries.count(),
-                     reason=reason_form.cleaned_data["reason"])
+        services.log(
+            actor, AuditAction.EXPORT, "audit", record_count=entries.count(), reason=reason_form.cleaned_data["reason"]
+        )
         response = HttpResponse("\ufeff" + content, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="access-records-{timezone.localdate():%Y%m%d}.csv"'
         return response

@@ -11,8 +11,19 @@ from maeul.people.models import CareLevel, ConsentMethod, ConsentPurpose, Househ
 from maeul.protection.phone import canonical_phone
 
 CONDITION_CODES = (
-    "dementia", "disability_physical", "disability_intellectual", "disability_visual", "disability_hearing",
-    "chronic_heart", "diabetes", "hypertension", "stroke", "mental_health", "mobility", "hearing_loss", "other",
+    "dementia",
+    "disability_physical",
+    "disability_intellectual",
+    "disability_visual",
+    "disability_hearing",
+    "chronic_heart",
+    "diabetes",
+    "hypertension",
+    "stroke",
+    "mental_health",
+    "mobility",
+    "hearing_loss",
+    "other",
 )
 
 

@@ -258,7 +258,7 @@ def _search_query(q: str) -> Q:
     cond |= Q(persons__name_index=name_ix)
     try:
         cond |= Q(persons__phone_index=fields.blind_index(canonical_phone(q)))
-    except Exception:  # noqa: BLE001, S110 — not a phone number; other criteria still apply
+    except Exception:  # noqa: S110 — not a phone number; other criteria still apply
         pass
     cond |= Q(address_index=fields.blind_index(fields.normalise_text(q)))
     return cond
@@ -411,7 +411,7 @@ def _create(actor: Actor, site: Site, area: Area, data: HouseholdInput) -> House
 def register_household(actor: Actor, data: HouseholdInput) -> HouseholdView:
     principal = actor.principal
     area = _area_in_scope(principal, data.area_code, Action.CREATE)
-    site = Site.objects.get(pk=principal.site_id)
+    site = Site.objects.get(pk=principal.site_pk)
     if not any(c.purpose == ConsentPurpose.CARE_REGISTRY for c in data.consents):
         raise RegistryError("consents", "consent_required",
                             "registration needs the resident's consent to the care registry (care_registry)")
@@ -657,9 +657,9 @@ def import_households_csv(actor: Actor, content: bytes, max_rows: int = 20000) -
     missing = [c for c in ("area_code", "address", "name", "consent_given_on") if c not in header]
     unknown = [c for c in header if c not in CSV_COLUMNS]
     if missing or unknown:
-        errors = [RowError(1, c, "required column is missing") for c in missing]
-        errors += [RowError(1, c, "unknown column") for c in unknown]
-        raise ImportRejected(errors)
+        header_errors = [RowError(1, c, "required column is missing") for c in missing]
+        header_errors += [RowError(1, c, "unknown column") for c in unknown]
+        raise ImportRejected(header_errors)
     allowed = {a.code for a in assignable_areas(actor.principal, Action.IMPORT)}
     parsed: list[HouseholdInput] = []
     errors: list[RowError] = []
@@ -690,7 +690,7 @@ def import_households_csv(actor: Actor, content: bytes, max_rows: int = 20000) -
         raise ImportRejected(errors)
     if not parsed:
         raise ImportRejected([RowError(0, "", "the file holds no rows")])
-    site = Site.objects.get(pk=actor.principal.site_id)
+    site = Site.objects.get(pk=actor.principal.site_pk)
     areas = {a.code: a for a in Area.objects.filter(code__in={p.area_code for p in parsed})}
     with transaction.atomic():
         created = [_create(actor, site, areas[item.area_code], item) for item in parsed]

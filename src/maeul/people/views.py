@@ -69,9 +69,14 @@ def _filters(request: HttpRequest) -> services.HouseholdFilters:
     g = request.GET
     level = g.get("care_level", "")
     return services.HouseholdFilters(
-        q=g.get("q", "").strip()[:100], area_code=g.get("area", ""), status=g.get("status", ""),
-        housing_type=g.get("housing_type", ""), care_level=int(level) if level.isdigit() else None,
-        flag=g.get("flag", ""), include_stopped=g.get("stopped") == "1", sort=g.get("sort", "reference"),
+        q=g.get("q", "").strip()[:100],
+        area_code=g.get("area", ""),
+        status=g.get("status", ""),
+        housing_type=g.get("housing_type", ""),
+        care_level=int(level) if level.isdigit() else None,
+        flag=g.get("flag", ""),
+        include_stopped=g.get("stopped") == "1",
+        sort=g.get("sort", "reference"),
     )
 
 
@@ -84,13 +89,22 @@ def household_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     context = {
-        "page": page, "filters": filters, "query": query.urlencode(),
-        "areas": services.assignable_areas(principal, Action.VIEW) if principal.can(Resource.HOUSEHOLD, Action.CREATE)
+        "page": page,
+        "filters": filters,
+        "query": query.urlencode(),
+        "areas": services.assignable_areas(principal, Action.VIEW)
+        if principal.can(Resource.HOUSEHOLD, Action.CREATE)
         else [],
-        "statuses": HouseholdStatus.choices, "housing_types": HousingType.choices, "care_levels": CareLevel.choices,
-        "flags": FLAG_LABELS.items(), "sorts": [
-            ("reference", _("Reference")), ("-care_level", _("Care level, highest first")),
-            ("area", _("Eup/myeon/dong")), ("-updated", _("Recently updated")), ("birth_year", _("Oldest first")),
+        "statuses": HouseholdStatus.choices,
+        "housing_types": HousingType.choices,
+        "care_levels": CareLevel.choices,
+        "flags": FLAG_LABELS.items(),
+        "sorts": [
+            ("reference", _("Reference")),
+            ("-care_level", _("Care level, highest first")),
+            ("area", _("Eup/myeon/dong")),
+            ("-updated", _("Recently updated")),
+            ("birth_year", _("Oldest first")),
         ],
         "can_create": principal.can(Resource.HOUSEHOLD, Action.CREATE),
         "can_export": principal.can(Resource.HOUSEHOLD, Action.EXPORT),
@@ -110,15 +124,34 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
         {"at": e.occurred_at, "label": event_label(e.kind, e.data), "by": e.actor.get_username() if e.actor else ""}
         for e in events.for_household(household.id)[:100]
     ]
-    points = [{"id": household.id, "reference": household.reference, "lat": household.latitude,
-               "lon": household.longitude, "care_level": household.care_level}] if household.latitude else []
-    return render(request, "people/household_detail.html", {
-        "h": household, "timeline": timeline, "flag_labels": FLAG_LABELS, "condition_labels": CONDITION_LABELS,
-        "can_change": principal.can(Resource.HOUSEHOLD, Action.CHANGE) and not household.processing_stopped,
-        "map_data": json.dumps({"points": points}),
-        "status_form": StatusForm(initial={"status": household.status}),
-        "consent_form": ConsentForm(), "contact_form": ContactForm(),
-    })
+    points = (
+        [
+            {
+                "id": household.id,
+                "reference": household.reference,
+                "lat": household.latitude,
+                "lon": household.longitude,
+                "care_level": household.care_level,
+            }
+        ]
+        if household.latitude
+        else []
+    )
+    return render(
+        request,
+        "people/household_detail.html",
+        {
+            "h": household,
+            "timeline": timeline,
+            "flag_labels": FLAG_LABELS,
+            "condition_labels": CONDITION_LABELS,
+            "can_change": principal.can(Resource.HOUSEHOLD, Action.CHANGE) and not household.processing_stopped,
+            "map_data": json.dumps({"points": points}),
+            "status_form": StatusForm(initial={"status": household.status}),
+            "consent_form": ConsentForm(),
+            "contact_form": ContactForm(),
+        },
+    )
 
 
 def _area_choices(request: HttpRequest, action: Action) -> list[tuple[str, str]]:
@@ -134,10 +167,16 @@ def household_create(request: HttpRequest) -> HttpResponse:
             data = HouseholdInput(
                 **{k: d[k] for k in HouseholdFieldsForm.base_fields},
                 primary_person=PersonInput(**{k: d[k] for k in PersonForm.base_fields}),
-                contacts=[ContactInput(name=d["guardian_name"], relation=d["guardian_relation"] or "가족",
-                                       phone=d["guardian_phone"])] if d["guardian_name"] else [],
-                consents=[ConsentInput(purpose="care_registry", method=d["consent_method"],
-                                       given_on=d["consent_given_on"])],
+                contacts=[
+                    ContactInput(
+                        name=d["guardian_name"], relation=d["guardian_relation"] or "가족", phone=d["guardian_phone"]
+                    )
+                ]
+                if d["guardian_name"]
+                else [],
+                consents=[
+                    ConsentInput(purpose="care_registry", method=d["consent_method"], given_on=d["consent_given_on"])
+                ],
             )
             household = services.register_household(_actor(request), data)
         except (ValidationError, RegistryError) as exc:
@@ -157,7 +196,9 @@ def household_edit(request: HttpRequest, household_id: int) -> HttpResponse:
         raise Http404 from exc
     initial = {k: getattr(current, k) for k in HouseholdFieldsForm.base_fields if hasattr(current, k)}
     initial["area_code"] = current.area_code
-    form = HouseholdFieldsForm(request.POST or None, initial=initial, area_choices=_area_choices(request, Action.CHANGE))
+    form = HouseholdFieldsForm(
+        request.POST or None, initial=initial, area_choices=_area_choices(request, Action.CHANGE)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.update_household(actor, household_id, HouseholdChange(**form.cleaned_data))
@@ -166,8 +207,11 @@ def household_edit(request: HttpRequest, household_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Changes saved."))
             return redirect("household_detail", household_id)
-    return render(request, "people/household_form.html",
-                  {"form": form, "title": _("Edit household %(ref)s") % {"ref": current.reference}, "h": current})
+    return render(
+        request,
+        "people/household_form.html",
+        {"form": form, "title": _("Edit household %(ref)s") % {"ref": current.reference}, "h": current},
+    )
 
 
 @requires(Resource.HOUSEHOLD, Action.CHANGE)
@@ -182,8 +226,14 @@ def person_edit(request: HttpRequest, household_id: int, person_id: int | None =
         raise Http404
     initial = {}
     if person is not None:
-        initial = {"name": person.name, "birth_year": person.birth_year, "sex": person.sex, "phone": person.phone,
-                   "conditions": person.conditions, "condition_note": person.condition_note}
+        initial = {
+            "name": person.name,
+            "birth_year": person.birth_year,
+            "sex": person.sex,
+            "phone": person.phone,
+            "conditions": person.conditions,
+            "condition_note": person.condition_note,
+        }
     form = PersonForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -197,8 +247,11 @@ def person_edit(request: HttpRequest, household_id: int, person_id: int | None =
         else:
             messages.success(request, _("Changes saved."))
             return redirect("household_detail", household_id)
-    return render(request, "people/household_form.html",
-                  {"form": form, "title": _("Person in household %(ref)s") % {"ref": current.reference}, "h": current})
+    return render(
+        request,
+        "people/household_form.html",
+        {"form": form, "title": _("Person in household %(ref)s") % {"ref": current.reference}, "h": current},
+    )
 
 
 @requires(Resource.HOUSEHOLD, Action.CHANGE)
@@ -267,7 +320,7 @@ def household_import(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     errors = []
     if request.method == "POST" and form.is_valid():
-        upload = request.FILES["file"]
+        upload = form.cleaned_data["file"]
         if upload.size and upload.size > 10 * 1024 * 1024:
             form.add_error("file", _("The file is larger than 10 MB."))
         else:
@@ -278,8 +331,9 @@ def household_import(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("%(n)d households imported.") % {"n": len(created)})
                 return redirect("household_list")
-    return render(request, "people/household_import.html",
-                  {"form": form, "errors": errors, "columns": services.CSV_COLUMNS})
+    return render(
+        request, "people/household_import.html", {"form": form, "errors": errors, "columns": services.CSV_COLUMNS}
+    )
 
 
 @requires(Resource.HOUSEHOLD, Action.EXPORT)
@@ -287,8 +341,9 @@ def household_export(request: HttpRequest) -> HttpResponse:
     form = ExportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            content, count = services.export_households_csv(_actor(request), _filters(request),
-                                                            form.cleaned_data["reason"])
+            content, _count = services.export_households_csv(
+                _actor(request), _filters(request), form.cleaned_data["reason"]
+            )
         except RegistryError as exc:
             form.add_error("reason", exc.message)
         else:
@@ -315,4 +370,3 @@ def event_label(kind: str, data: dict[str, Any]) -> str:
         statuses = dict(HouseholdStatus.choices)
         label += f": {statuses.get(data.get('from', ''), '')} → {statuses.get(data.get('to', ''), '')}"
     return str(label)
-

@@ -20,8 +20,14 @@ class SiteError(ValueError):
 
 
 @transaction.atomic
-def create_site(slug: str, name: str, sigungu_code: str, programme_type: ProgrammeType,
-                area_codes: list[str] | None = None, is_demo: bool = False) -> Site:
+def create_site(
+    slug: str,
+    name: str,
+    sigungu_code: str,
+    programme_type: ProgrammeType,
+    area_codes: list[str] | None = None,
+    is_demo: bool = False,
+) -> Site:
     sigungu = Area.objects.filter(code=sigungu_code, level=AreaLevel.SIGUNGU, abolished=False).first()
     if sigungu is None:
         raise SiteError(f"{sigungu_code} is not a current si/gun/gu code")
@@ -33,11 +39,21 @@ def create_site(slug: str, name: str, sigungu_code: str, programme_type: Program
             raise SiteError(f"not current eup/myeon/dong of {sigungu.full_name}: {', '.join(missing)}")
     else:
         chosen = list(children)
-    site = Site.objects.create(slug=slug, name=name, sigungu=sigungu, programme_type=programme_type,
-                               settings=SiteSettings().model_dump(), is_demo=is_demo)
+    site = Site.objects.create(
+        slug=slug,
+        name=name,
+        sigungu=sigungu,
+        programme_type=programme_type,
+        settings=SiteSettings().model_dump(),
+        is_demo=is_demo,
+    )
     site.areas.set(chosen)
-    events.record("site.created", site_id=site.pk, area_code=sigungu.code,
-                  data={"programme_type": int(programme_type), "areas": len(chosen)})
+    events.record(
+        "site.created",
+        site_id=site.pk,
+        area_code=sigungu.code,
+        data={"programme_type": int(programme_type), "areas": len(chosen)},
+    )
     return site
 
 
@@ -55,11 +71,17 @@ def update_settings(actor: Actor, site: Site, values: dict[str, Any]) -> SiteSet
     changed = audit.diff(before.model_dump(), new.model_dump())
     if changed:
         audit.log(actor, AuditAction.CHANGE, "site_settings", object_id=site.pk, site_id=site.pk, changes=changed)
-        events.record("site.settings_changed", site_id=site.pk, actor_role=actor.principal.role or "",
-                      data={"fields": sorted(changed)})
+        events.record(
+            "site.settings_changed",
+            site_id=site.pk,
+            actor_role=actor.principal.role or "",
+            data={"fields": sorted(changed)},
+        )
     return new
 
 
 def sites_visible_to(site_id: int | None, all_sites: bool) -> list[Site]:
     qs = Site.objects.select_related("sigungu")
-    return list(qs) if all_sites else list(qs.filter(pk=site_id))
+    if all_sites:
+        return list(qs)
+    return list(qs.filter(pk=site_id)) if site_id is not None else []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 # PIPA: access records of systems holding sensitive data are kept at least two years.
@@ -41,7 +43,7 @@ class SiteSettings(BaseModel):
             raise ValueError("at least one escalation step is needed")
         if any(m <= 0 or m > 24 * 60 for m in value):
             raise ValueError("each step must be between 1 and 1440 minutes")
-        if any(b <= a for a, b in zip(value, value[1:], strict=False)):
+        if any(b <= a for a, b in pairwise(value)):
             raise ValueError("steps must be strictly increasing")
         return value
 

@@ -27,7 +27,8 @@ class SettingsForm(forms.Form):
     vulnerability_categories = forms.CharField(label=gettext_lazy("Vulnerability categories (comma-separated)"))
     audit_retention_days = forms.IntegerField(label=gettext_lazy("Keep access records (days, at least 730)"))
     personal_data_retention_days = forms.IntegerField(
-        label=gettext_lazy("Keep personal data after a household leaves (days)"))
+        label=gettext_lazy("Keep personal data after a household leaves (days)")
+    )
     check_in_reminder_days = forms.IntegerField(label=gettext_lazy("Check-in reminder interval (days)"))
 
 
@@ -72,6 +73,13 @@ def site_list(request: HttpRequest) -> HttpResponse:
     principal = request_principal(request)
     sites = services.sites_visible_to(principal.site_id, principal.scope(Resource.SITE, Action.VIEW) == Scope.ALL)
     counts = counts_by_site("household.")
-    rows = [{"site": s, "areas": s.areas.count(), "registered": counts.get((s.pk, "household.registered"), 0),
-             "settings": json.dumps(s.settings, ensure_ascii=False)} for s in sites]
+    rows = [
+        {
+            "site": s,
+            "areas": s.areas.count(),
+            "registered": counts.get((s.pk, "household.registered"), 0),
+            "settings": json.dumps(s.settings, ensure_ascii=False),
+        }
+        for s in sites
+    ]
     return render(request, "sites/site_list.html", {"rows": rows})

@@ -26,7 +26,7 @@ from pathlib import Path
 def _bindir() -> Path | None:
     candidates = []
     if shutil.which("pg_config"):
-        out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=False)  # noqa: S607
+        out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=False)
         candidates.append(out.stdout.strip())
     candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
     for candidate in candidates:
@@ -40,9 +40,12 @@ def _install() -> None:
         raise SystemExit("PostgreSQL binaries are missing; install the Debian package `postgresql` (needs root).")
     print("Installing PostgreSQL (Debian package postgresql)…", file=sys.stderr)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)  # noqa: S607
-    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "postgresql"],  # noqa: S607
-                   check=True, env=env)
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "postgresql"],
+        check=True,
+        env=env,
+    )
 
 
 def _free_port() -> int:
@@ -71,17 +74,42 @@ def throwaway_server() -> Iterator[str]:
         pw = pwd.getpwnam("postgres")
         os.chown(data, pw.pw_uid, pw.pw_gid)
     port = _free_port()
-    subprocess.run(_as_postgres([str(bindir / "initdb"), "-D", str(data / "db"), "-U", "maeul", "-A", "trust",
-                                 "-E", "UTF8", "--no-locale"]), check=True, stdout=subprocess.DEVNULL)
-    options = (f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
-               "-c full_page_writes=off -c max_connections=100")
-    subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(data / "db"), "-o", options, "-l",
-                                 str(data / "server.log"), "-w", "start"]), check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        _as_postgres(
+            [str(bindir / "initdb"), "-D", str(data / "db"), "-U", "maeul", "-A", "trust", "-E", "UTF8", "--no-locale"]
+        ),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    options = (
+        f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
+        "-c full_page_writes=off -c max_connections=100"
+    )
+    subprocess.run(
+        _as_postgres(
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data / "db"),
+                "-o",
+                options,
+                "-l",
+                str(data / "server.log"),
+                "-w",
+                "start",
+            ]
+        ),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     try:
         yield f"postgres://maeul@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(data / "db"), "-m", "immediate", "stop"]),
-                       check=False, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            _as_postgres([str(bindir / "pg_ctl"), "-D", str(data / "db"), "-m", "immediate", "stop"]),
+            check=False,
+            stdout=subprocess.DEVNULL,
+        )
         shutil.rmtree(data, ignore_errors=True)
 
 

@@ -25,8 +25,11 @@ def _client(user: Any) -> tuple[Client, dict[str, str]]:
 
 def _new_household(**extra: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "area_code": CHEONGUN, "address": "서울특별시 종로구 자하문로 92", "housing_type": "semi_basement",
-        "living_alone": True, "care_level": 3,
+        "area_code": CHEONGUN,
+        "address": "서울특별시 종로구 자하문로 92",
+        "housing_type": "semi_basement",
+        "living_alone": True,
+        "care_level": 3,
         "primary_person": {"name": "김영자", "birth_year": 1940, "sex": "F", "phone": "010-2345-6789"},
         "consents": [{"purpose": "care_registry", "given_on": "2026-01-05"}],
     }
@@ -41,8 +44,9 @@ def test_create_read_and_update_through_the_api(official) -> None:  # type: igno
     assert created.status_code == 201, created.content
     body = created.json()
     assert body["persons"][0]["phone"] == "010-2345-6789" and body["area_code"] == CHEONGUN
-    changed = client.patch(f"/api/v1/households/{body['id']}", {"care_level": 2}, content_type="application/json",
-                           **auth)
+    changed = client.patch(
+        f"/api/v1/households/{body['id']}", {"care_level": 2}, content_type="application/json", **auth
+    )
     assert changed.status_code == 200 and changed.json()["care_level"] == 2
     listing = client.get("/api/v1/households", {"q": "010-2345-6789"}, **auth).json()
     assert listing["total"] == 1 and listing["rows"][0]["primary_name"] == "김영자"
@@ -63,13 +67,15 @@ def test_validation_errors_are_problem_details_with_pointers(official) -> None: 
 @pytest.mark.django_db
 def test_scope_refusals_are_problem_details(official, site_admin) -> None:  # type: ignore[no-untyped-def]
     admin, admin_auth = _client(site_admin)
-    other = admin.post("/api/v1/households", _new_household(area_code=SAJIK), content_type="application/json",
-                       **admin_auth).json()
+    other = admin.post(
+        "/api/v1/households", _new_household(area_code=SAJIK), content_type="application/json", **admin_auth
+    ).json()
     client, auth = _client(official)
     response = client.get(f"/api/v1/households/{other['id']}", **auth)
     assert response.status_code == 404 and response["Content-Type"] == PROBLEM
-    refused = client.post("/api/v1/households", _new_household(area_code=SAJIK), content_type="application/json",
-                          **auth)
+    refused = client.post(
+        "/api/v1/households", _new_household(area_code=SAJIK), content_type="application/json", **auth
+    )
     assert refused.status_code == 422 and refused.json()["errors"][0]["pointer"] == "/area_code"
     forbidden = client.get("/api/v1/audit", **auth)
     assert forbidden.status_code == 403 and forbidden.json()["title"] == "Forbidden"
@@ -80,8 +86,9 @@ def test_csv_import_errors_point_at_rows(site_admin) -> None:  # type: ignore[no
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client, auth = _client(site_admin)
-    upload = SimpleUploadedFile("h.csv", b"area_code,address,name,consent_given_on\n1111051500,x,,2026-01-01\n",
-                                content_type="text/csv")
+    upload = SimpleUploadedFile(
+        "h.csv", b"area_code,address,name,consent_given_on\n1111051500,x,,2026-01-01\n", content_type="text/csv"
+    )
     response = client.post("/api/v1/households/import", {"file": upload}, **auth)
     assert response.status_code == 422
     assert {e["pointer"] for e in response.json()["errors"]} >= {"/rows/2/address", "/rows/2/name"}
@@ -99,5 +106,6 @@ def api_token(site_admin, household) -> str:  # type: ignore[no-untyped-def]
 @schema.parametrize()
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 def test_openapi_operations_never_fail_with_a_server_error(case: Any, api_token: str) -> None:
-    case.call_and_validate(headers={"Authorization": f"Bearer {api_token}"},
-                           checks=[not_a_server_error, response_schema_conformance])
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {api_token}"}, checks=[not_a_server_error, response_schema_conformance]
+    )

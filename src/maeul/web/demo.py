@@ -25,13 +25,52 @@ from maeul.protection import fields
 from maeul.sites import services as sites
 from maeul.sites.models import ProgrammeType, Site
 
-DEMO_PASSWORD = "maeul-demo-2026"
+DEMO_PASSWORD = "maeul-demo-2026"  # noqa: S105 — demo accounts only, printed by `maeul run`
 DEMO_SITE = "jongno"
 SURNAMES = "김이박최정강조윤장임한오서신권황안송류홍"
-GIVEN = ["영자", "순자", "정숙", "말순", "영수", "철수", "옥순", "복남", "정희", "미숙", "상철", "광수", "춘자",
-         "경자", "명숙", "동현", "성호", "숙희", "점례", "봉순", "길동", "태식", "금순", "덕희"]
-ROADS = ["자하문로", "필운대로", "사직로", "창의문로", "북촌로", "율곡로", "종로", "대학로", "혜화로", "동숭길",
-         "인왕산로", "세검정로", "평창문화로", "삼청로", "낙산길"]
+GIVEN = [
+    "영자",
+    "순자",
+    "정숙",
+    "말순",
+    "영수",
+    "철수",
+    "옥순",
+    "복남",
+    "정희",
+    "미숙",
+    "상철",
+    "광수",
+    "춘자",
+    "경자",
+    "명숙",
+    "동현",
+    "성호",
+    "숙희",
+    "점례",
+    "봉순",
+    "길동",
+    "태식",
+    "금순",
+    "덕희",
+]
+ROADS = [
+    "자하문로",
+    "필운대로",
+    "사직로",
+    "창의문로",
+    "북촌로",
+    "율곡로",
+    "종로",
+    "대학로",
+    "혜화로",
+    "동숭길",
+    "인왕산로",
+    "세검정로",
+    "평창문화로",
+    "삼청로",
+    "낙산길",
+]
 
 
 @dataclass(frozen=True)
@@ -51,8 +90,9 @@ DEMO_ACCOUNTS = [
     DemoAccount("helper", Role.HELPER, "helper with assigned households", "이웃 돌봄 참여자"),
     DemoAccount("member", Role.BODY_MEMBER, "safety consultative body member, 청운효자동", "안전협의체 위원"),
     DemoAccount("guardian", Role.GUARDIAN, "daughter of one resident", "보호자"),
-    DemoAccount("yangpyeong-admin", Role.SITE_ADMIN, "administrator of the second site (isolation)",
-                "양평군 사업 관리자"),
+    DemoAccount(
+        "yangpyeong-admin", Role.SITE_ADMIN, "administrator of the second site (isolation)", "양평군 사업 관리자"
+    ),
 ]
 
 
@@ -74,26 +114,47 @@ def household_input(rng: random.Random, area: Area) -> HouseholdInput:
     birth_year = rng.randint(1931, 1962)
     alone = rng.random() < 0.6
     housing = rng.choices(list(HousingType), weights=[3, 3, 3, 2, 1, 1, 1, 1])[0]
-    conditions = rng.sample(["dementia", "diabetes", "hypertension", "mobility", "chronic_heart", "hearing_loss"],
-                            k=rng.randint(0, 2))
+    conditions = rng.sample(
+        ["dementia", "diabetes", "hypertension", "mobility", "chronic_heart", "hearing_loss"], k=rng.randint(0, 2)
+    )
     contacts = []
     if rng.random() < 0.7:
-        contacts.append(ContactInput(name=_name(rng), relation=rng.choice(["딸", "아들", "며느리", "조카", "이웃"]),
-                                     phone=_phone(rng), receives_alerts=rng.random() < 0.5))
+        contacts.append(
+            ContactInput(
+                name=_name(rng),
+                relation=rng.choice(["딸", "아들", "며느리", "조카", "이웃"]),
+                phone=_phone(rng),
+                receives_alerts=rng.random() < 0.5,
+            )
+        )
     care = 3 if (alone and birth_year < 1945) or "dementia" in conditions else rng.choice([1, 1, 2])
     return HouseholdInput(
         area_code=area.code,
         address=f"서울특별시 종로구 {rng.choice(ROADS)} {rng.randint(1, 240)}",
         address_detail=rng.choice(["", "101호", "201호", "지하 1층", "2층", "3층 302호"]),
-        latitude=round(lat, 6), longitude=round(lon, 6), housing_type=housing, living_alone=alone,
-        older_adult=birth_year <= date.today().year - 65, disability=rng.random() < 0.12,
+        latitude=round(lat, 6),
+        longitude=round(lon, 6),
+        housing_type=housing,
+        living_alone=alone,
+        older_adult=birth_year <= date.today().year - 65,
+        disability=rng.random() < 0.12,
         chronic_illness=bool(set(conditions) & {"diabetes", "hypertension", "chronic_heart"}),
-        bedridden=rng.random() < 0.05, financial_crisis=rng.random() < 0.15, care_level=care,
-        primary_person=PersonInput(name=_name(rng), birth_year=birth_year, sex=rng.choice(["F", "F", "M"]),
-                                   phone=_phone(rng) if rng.random() < 0.8 else None, conditions=conditions),
+        bedridden=rng.random() < 0.05,
+        financial_crisis=rng.random() < 0.15,
+        care_level=care,
+        primary_person=PersonInput(
+            name=_name(rng),
+            birth_year=birth_year,
+            sex=rng.choice(["F", "F", "M"]),
+            phone=_phone(rng) if rng.random() < 0.8 else None,
+            conditions=conditions,
+        ),
         contacts=contacts,
-        consents=[ConsentInput(purpose="care_registry", method="written",
-                               given_on=date.today() - timedelta(days=rng.randint(1, 700)))],
+        consents=[
+            ConsentInput(
+                purpose="care_registry", method="written", given_on=date.today() - timedelta(days=rng.randint(1, 700))
+            )
+        ],
     )
 
 
@@ -103,28 +164,45 @@ def load_demo(households: int = 120, seed: int = 2026) -> dict[str, str]:
     if not areas.reference_loaded():
         areas.load_reference()
     jongno = sites.create_site(DEMO_SITE, "서울특별시 종로구", "1111000000", ProgrammeType.SAFETY_WELFARE, is_demo=True)
-    yangpyeong_code = Area.objects.filter(level="sigungu", abolished=False, name__endswith="양평군").values_list(
-        "code", flat=True).first() or "4183000000"
+    yangpyeong_code = (
+        Area.objects.filter(level="sigungu", abolished=False, name__endswith="양평군")
+        .values_list("code", flat=True)
+        .first()
+        or "4183000000"
+    )
     yangpyeong = sites.create_site("yangpyeong", "경기도 양평군", yangpyeong_code, ProgrammeType.SAFETY, is_demo=True)
     cheongun = Area.objects.get(code="1111051500")
     sajik = Area.objects.get(code="1111053000")
     area_of = {
-        "welfare": [cheongun, sajik], "safety": [cheongun], "member": [cheongun], "helper": [cheongun],
+        "welfare": [cheongun, sajik],
+        "safety": [cheongun],
+        "member": [cheongun],
+        "helper": [cheongun],
     }
     secrets: dict[str, str] = {}
     users = {}
     for account in DEMO_ACCOUNTS:
-        site = None if account.role == Role.MINISTRY else (yangpyeong if account.username.startswith("yangpyeong")
-                                                           else jongno)
-        user = accounts.create_account(account.username, DEMO_PASSWORD, account.role, site=site,
-                                       areas=area_of.get(account.username), is_demo=True,
-                                       organisation="종로노인종합복지관" if account.role == Role.PARTNER_STAFF else "",
-                                       display_name=account.display_name)
+        site = (
+            None
+            if account.role == Role.MINISTRY
+            else (yangpyeong if account.username.startswith("yangpyeong") else jongno)
+        )
+        user = accounts.create_account(
+            account.username,
+            DEMO_PASSWORD,
+            account.role,
+            site=site,
+            areas=area_of.get(account.username),
+            is_demo=True,
+            organisation="종로노인종합복지관" if account.role == Role.PARTNER_STAFF else "",
+            display_name=account.display_name,
+        )
         users[account.username] = user
         if Membership.objects.get(user=user).needs_second_factor:
             secret = pyotp.random_base32()
-            SecondFactor.objects.create(user=user, secret_encrypted=fields.encrypt(secret),
-                                        confirmed_at=user.date_joined)
+            SecondFactor.objects.create(
+                user=user, secret_encrypted=fields.encrypt(secret), confirmed_at=user.date_joined
+            )
             secrets[account.username] = secret
     rng = random.Random(seed)
     admin_actor = Actor(principal=principal_for(users["jongno-admin"]), channel="command")

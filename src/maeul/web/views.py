@@ -26,33 +26,34 @@ def home(request: HttpRequest) -> HttpResponse:
     principal = request_principal(request)
     context: dict[str, Any] = {
         "role_label": Role(principal.role).label if principal.role else "",
-        "site": Site.objects.filter(pk=principal.site_id).first(),
+        "site": Site.objects.filter(pk=principal.site_id).first() if principal.site_id else None,
     }
     if principal.scope(Resource.SITE, Action.VIEW) == Scope.ALL:
         from maeul.events.services import counts_by_site
 
-        counts = counts_by_site("household.registered")
+        registered = counts_by_site("household.registered")
         sites = list(Site.objects.all())
         for s in sites:
             s.area_count = s.areas.count()  # type: ignore[attr-defined]
-            s.registered = counts.get((s.pk, "household.registered"), 0)  # type: ignore[attr-defined]
+            s.registered = registered.get((s.pk, "household.registered"), 0)  # type: ignore[attr-defined]
         context["sites"] = sites
     household_scope = principal.scope(Resource.HOUSEHOLD, Action.VIEW)
     if household_scope in (Scope.SITE, Scope.AREA) or principal.role == Role.BODY_MEMBER:
         if household_scope == Scope.SITE:
-            areas = list(Area.objects.filter(member_of_sites__id=principal.site_id).order_by("code"))
+            areas = list(Area.objects.filter(member_of_sites__id=principal.site_pk).order_by("code"))
         else:
             areas = list(Area.objects.filter(code__in=principal.area_codes).order_by("code"))
         counts = people.counts_by_area(principal) if household_scope else {}
         for a in areas:
             a.counts = counts.get(a.code, {"total": 0, "high": 0, "alone": 0})  # type: ignore[attr-defined]
         context["areas"] = areas
-        event_qs = DomainEvent.objects.filter(site_id=principal.site_id).select_related("area")
+        event_qs = DomainEvent.objects.filter(site_id=principal.site_pk).select_related("area")
         if household_scope == Scope.AREA:
             event_qs = event_qs.filter(area_id__in=principal.area_codes)
         recent = list(event_qs[:10]) if household_scope else []
-        context["recent_events"] = [{"label": event_label(e.kind, e.data), "occurred_at": e.occurred_at,
-                                     "area": e.area} for e in recent]
+        context["recent_events"] = [
+            {"label": event_label(e.kind, e.data), "occurred_at": e.occurred_at, "area": e.area} for e in recent
+        ]
     elif household_scope == Scope.GRANTED:
         page = people.list_households(Actor.from_request(request, principal), people.HouseholdFilters(), per_page=50)
         context["granted"] = page.rows

@@ -55,8 +55,16 @@ def test_declarations_name_known_resources_and_actions() -> None:
 
 def test_only_login_language_health_and_api_schema_are_public() -> None:
     public = sorted({route for route, _m, decl in _declarations() if decl == PUBLIC})
-    assert public == ["account/login/", "account/logout/", "admin/login/", "api/", "api/docs",
-                      "api/openapi.json", "healthz", "i18n/setlang/"]
+    assert public == [
+        "account/login/",
+        "account/logout/",
+        "admin/login/",
+        "api/",
+        "api/docs",
+        "api/openapi.json",
+        "healthz",
+        "i18n/setlang/",
+    ]
 
 
 def test_admin_routes_are_for_superusers_only() -> None:

@@ -13,7 +13,9 @@ pytestmark = pytest.mark.django_db
 
 def test_reference_load_builds_the_hierarchy_with_wgs84_centroids(reference: None) -> None:
     assert Area.objects.filter(abolished=False).count() == 3884
-    assert Area.objects.filter(abolished=False, level=AreaLevel.EMD).count() == 3591  # 3,567 + Sejong's 24, listed without a si/gun/gu
+    assert (
+        Area.objects.filter(abolished=False, level=AreaLevel.EMD).count() == 3591
+    )  # 3,567 + Sejong's 24, listed without a si/gun/gu
     assert Area.objects.filter(abolished=False, level=AreaLevel.SIDO).count() == 17
     dong = Area.objects.get(code="1111051500")
     assert dong.name == "청운효자동"
@@ -132,10 +134,14 @@ def test_suggestion_uses_nearest_centroid_within_the_district(reference: None) -
 
 
 def test_suggestion_prefers_an_imported_boundary(reference: None) -> None:
-    square = {"type": "Polygon", "coordinates": [[[126.96, 37.57], [126.98, 37.57], [126.98, 37.59],
-                                                   [126.96, 37.59], [126.96, 37.57]]]}
-    geojson = {"type": "FeatureCollection",
-               "features": [{"type": "Feature", "properties": {"adm_cd2": "1111053000"}, "geometry": square}]}
+    square = {
+        "type": "Polygon",
+        "coordinates": [[[126.96, 37.57], [126.98, 37.57], [126.98, 37.59], [126.96, 37.59], [126.96, 37.57]]],
+    }
+    geojson = {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": {"adm_cd2": "1111053000"}, "geometry": square}],
+    }
     assert services.import_boundaries(geojson) == 1
     suggestion = services.suggest_area(37.5840, 126.9705)
     assert suggestion.area is not None and suggestion.area.code == "1111053000"
@@ -143,9 +149,16 @@ def test_suggestion_prefers_an_imported_boundary(reference: None) -> None:
 
 
 def test_boundaries_with_unknown_codes_are_rejected(reference: None) -> None:
-    geojson = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"adm_cd2": "9999999999"}, "geometry": {"type": "Point",
-                                                                                  "coordinates": [0, 0]}}]}
+    geojson = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"adm_cd2": "9999999999"},
+                "geometry": {"type": "Point", "coordinates": [0, 0]},
+            }
+        ],
+    }
     with pytest.raises(services.BoundaryError, match="not a known area code"):
         services.import_boundaries(json.loads(json.dumps(geojson)))
 

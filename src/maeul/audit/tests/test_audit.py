@@ -30,16 +30,19 @@ def test_site_admins_browse_and_export_access_records(site_admin, official, hous
     response = client.post("/audit/export/", {"reason": "분기별 접속기록 점검"})
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     assert official.username in response.content.decode("utf-8-sig")
-    assert AuditEntry.objects.filter(action=AuditAction.EXPORT, resource="audit",
-                                     reason="분기별 접속기록 점검").exists()
+    assert AuditEntry.objects.filter(
+        action=AuditAction.EXPORT, resource="audit", reason="분기별 접속기록 점검"
+    ).exists()
     assert signed_in(official).get("/audit/").status_code == 403
 
 
 def test_retention_keeps_two_years_and_runs_daily(site, household) -> None:  # type: ignore[no-untyped-def]
-    old = AuditEntry.objects.create(at=timezone.now() - timedelta(days=800), action="view", resource="household",
-                                    site_id=site.pk)
-    recent = AuditEntry.objects.create(at=timezone.now() - timedelta(days=700), action="view", resource="household",
-                                       site_id=site.pk)
+    old = AuditEntry.objects.create(
+        at=timezone.now() - timedelta(days=800), action="view", resource="household", site_id=site.pk
+    )
+    recent = AuditEntry.objects.create(
+        at=timezone.now() - timedelta(days=700), action="view", resource="household", site_id=site.pk
+    )
     assert retention.due()
     call_command("retention")
     assert not AuditEntry.objects.filter(pk=old.pk).exists()

@@ -13,9 +13,25 @@ from maeul.people.models import Household
 
 pytestmark = pytest.mark.django_db
 
-HEADER = ["area_code", "address", "address_detail", "latitude", "longitude", "housing_type", "living_alone",
-          "care_level", "name", "birth_year", "sex", "phone", "conditions", "guardian_name", "guardian_relation",
-          "guardian_phone", "consent_given_on"]
+HEADER = [
+    "area_code",
+    "address",
+    "address_detail",
+    "latitude",
+    "longitude",
+    "housing_type",
+    "living_alone",
+    "care_level",
+    "name",
+    "birth_year",
+    "sex",
+    "phone",
+    "conditions",
+    "guardian_name",
+    "guardian_relation",
+    "guardian_phone",
+    "consent_given_on",
+]
 
 
 def _csv(rows: list[dict[str, str]], encoding: str = "utf-8") -> bytes:
@@ -28,10 +44,22 @@ def _csv(rows: list[dict[str, str]], encoding: str = "utf-8") -> bytes:
 
 
 def _row(**extra: str) -> dict[str, str]:
-    row = {"area_code": CHEONGUN, "address": "서울특별시 종로구 자하문로 10", "housing_type": "semi_basement",
-           "living_alone": "예", "care_level": "3", "name": "정옥순", "birth_year": "1938", "sex": "F",
-           "phone": "010-3333-4444", "conditions": "dementia;mobility", "guardian_name": "정딸",
-           "guardian_relation": "딸", "guardian_phone": "010-7777-8888", "consent_given_on": "2026-03-02"}
+    row = {
+        "area_code": CHEONGUN,
+        "address": "서울특별시 종로구 자하문로 10",
+        "housing_type": "semi_basement",
+        "living_alone": "예",
+        "care_level": "3",
+        "name": "정옥순",
+        "birth_year": "1938",
+        "sex": "F",
+        "phone": "010-3333-4444",
+        "conditions": "dementia;mobility",
+        "guardian_name": "정딸",
+        "guardian_relation": "딸",
+        "guardian_phone": "010-7777-8888",
+        "consent_given_on": "2026-03-02",
+    }
     row.update(extra)
     return row
 
@@ -48,13 +76,15 @@ def test_a_valid_file_imports_every_row(site_admin) -> None:  # type: ignore[no-
 
 
 def test_one_bad_row_rejects_the_file_with_a_report_per_row(site_admin, household) -> None:  # type: ignore[no-untyped-def]
-    content = _csv([
-        _row(),
-        _row(phone="123"),
-        _row(area_code="4183025000"),
-        _row(birth_year="2099", consent_given_on=""),
-        _row(housing_type="castle"),
-    ])
+    content = _csv(
+        [
+            _row(),
+            _row(phone="123"),
+            _row(area_code="4183025000"),
+            _row(birth_year="2099", consent_given_on=""),
+            _row(housing_type="castle"),
+        ]
+    )
     with pytest.raises(ImportRejected) as rejected:
         services.import_households_csv(actor_of(site_admin), content)
     found = {(e.row, e.column) for e in rejected.value.errors}

@@ -63,10 +63,13 @@ def test_no_resident_registration_number_field_exists() -> None:
         PersonInput(name="김영자", resident_number="400101-2345678")  # type: ignore[call-arg]
 
 
-@pytest.mark.parametrize("query", ["김영자", "김 영자", "010-2345-6789", "01023456789", "서울특별시 종로구 자하문로 92"])
+@pytest.mark.parametrize(
+    "query", ["김영자", "김 영자", "010-2345-6789", "01023456789", "서울특별시 종로구 자하문로 92"]
+)
 def test_exact_search_through_blind_indexes(site_admin, household, query) -> None:  # type: ignore[no-untyped-def]
-    services.register_household(actor_of(site_admin), household_data(name="박순자", phone="010-9999-0000",
-                                                                        address="서울특별시 종로구 사직로 8"))
+    services.register_household(
+        actor_of(site_admin), household_data(name="박순자", phone="010-9999-0000", address="서울특별시 종로구 사직로 8")
+    )
     page = services.list_households(actor_of(site_admin), services.HouseholdFilters(q=query))
     assert [r.reference for r in page.rows] == [household.reference]
 
@@ -80,9 +83,16 @@ def test_search_by_reference_and_partial_names_do_not_match(site_admin, househol
 def test_lists_filter_sort_and_page(site_admin) -> None:  # type: ignore[no-untyped-def]
     actor = actor_of(site_admin)
     for i in range(30):
-        services.register_household(actor, household_data(
-            area_code=CHEONGUN if i % 2 else SAJIK, name=f"주민{i}", phone=None, care_level=1 + i % 3,
-            living_alone=i % 5 == 0))
+        services.register_household(
+            actor,
+            household_data(
+                area_code=CHEONGUN if i % 2 else SAJIK,
+                name=f"주민{i}",
+                phone=None,
+                care_level=1 + i % 3,
+                living_alone=i % 5 == 0,
+            ),
+        )
     page = services.list_households(actor, services.HouseholdFilters(area_code=SAJIK, sort="-care_level"))
     assert page.total == 15 and all(r.area_code == SAJIK for r in page.rows)
     assert [r.care_level for r in page.rows] == sorted([r.care_level for r in page.rows], reverse=True)
@@ -143,19 +153,23 @@ def test_ministry_sees_no_person_level_records(make_user, household) -> None:  #
 
 def test_changes_keep_before_and_after_in_the_audit(site_admin, household) -> None:  # type: ignore[no-untyped-def]
     actor = actor_of(site_admin)
-    services.update_household(actor, household.id, HouseholdChange(address="서울특별시 종로구 필운대로 1",
-                                                                   care_level=2))
+    services.update_household(
+        actor, household.id, HouseholdChange(address="서울특별시 종로구 필운대로 1", care_level=2)
+    )
     entry = AuditEntry.objects.filter(action=AuditAction.CHANGE, household_id=household.id).latest("at")
-    assert changes_of(entry) == {"address": ["서울특별시 종로구 자하문로 92", "서울특별시 종로구 필운대로 1"],
-                                 "care_level": [3, 2]}
+    assert changes_of(entry) == {
+        "address": ["서울특별시 종로구 자하문로 92", "서울특별시 종로구 필운대로 1"],
+        "care_level": [3, 2],
+    }
     assert services.list_households(actor, services.HouseholdFilters(q="서울특별시 종로구 필운대로 1")).total == 1
 
 
 def test_person_changes_are_audited(site_admin, household) -> None:  # type: ignore[no-untyped-def]
     actor = actor_of(site_admin)
     person = household.persons[0]
-    services.update_person(actor, household.id, person.id,
-                           PersonInput(name="김영자", birth_year=1941, sex="F", phone="010-1111-2222"))
+    services.update_person(
+        actor, household.id, person.id, PersonInput(name="김영자", birth_year=1941, sex="F", phone="010-1111-2222")
+    )
     entry = AuditEntry.objects.filter(resource="person", action=AuditAction.CHANGE).get()
     assert changes_of(entry)["phone"] == ["010-2345-6789", "010-1111-2222"]
     assert changes_of(entry)["birth_year"] == [1940, 1941]
@@ -168,7 +182,10 @@ def test_status_history_is_kept(site_admin, household) -> None:  # type: ignore[
     services.change_status(actor, household.id, StatusInput(status=HouseholdStatus.IN_HOSPITAL, reason="낙상"))
     view = services.change_status(actor, household.id, StatusInput(status=HouseholdStatus.ACTIVE))
     assert [(s.from_status, s.to_status) for s in view.status_changes] == [
-        ("in_hospital", "active"), ("active", "in_hospital"), ("", "active")]
+        ("in_hospital", "active"),
+        ("active", "in_hospital"),
+        ("", "active"),
+    ]
     with pytest.raises(RegistryError, match="already"):
         services.change_status(actor, household.id, StatusInput(status=HouseholdStatus.ACTIVE))
     moved = services.change_status(actor, household.id, StatusInput(status=HouseholdStatus.MOVED))

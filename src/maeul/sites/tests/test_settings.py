@@ -42,8 +42,11 @@ def test_a_valid_change_is_recorded(site, site_admin) -> None:  # type: ignore[n
 
 def test_settings_page_shows_field_errors(site, site_admin) -> None:  # type: ignore[no-untyped-def]
     client = signed_in(site_admin)
-    data = {**services.settings_of(site).model_dump(), "escalation_minutes": "60, 30",
-            "vulnerability_categories": "older_living_alone, disability"}
+    data = {
+        **services.settings_of(site).model_dump(),
+        "escalation_minutes": "60, 30",
+        "vulnerability_categories": "older_living_alone, disability",
+    }
     page = client.post("/site/settings/", data)
     assert page.status_code == 200 and "increasing" in page.content.decode()
     data["escalation_minutes"] = "10, 20, 40"

@@ -60,8 +60,13 @@ def resource_label(value: str) -> str:
     from django.utils.translation import gettext
 
     labels = {
-        "household": gettext("Household"), "person": gettext("Person"), "contact": gettext("Contact"),
-        "consent": gettext("Consent"), "session": gettext("Login session"), "site_settings": gettext("Site settings"),
-        "audit": gettext("Access records"), "household_grant": gettext("Access grant"),
+        "household": gettext("Household"),
+        "person": gettext("Person"),
+        "contact": gettext("Contact"),
+        "consent": gettext("Consent"),
+        "session": gettext("Login session"),
+        "site_settings": gettext("Site settings"),
+        "audit": gettext("Access records"),
+        "household_grant": gettext("Access grant"),
     }
     return labels.get(value, value)

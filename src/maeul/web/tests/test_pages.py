@@ -48,9 +48,17 @@ def test_household_page_uses_korean_conventions(official, household) -> None:  #
 def test_registering_through_the_form(official) -> None:  # type: ignore[no-untyped-def]
     client = signed_in(official)
     form = {
-        "area_code": CHEONGUN, "address": "서울특별시 종로구 자하문로 5", "housing_type": "rooftop",
-        "care_level": "2", "name": "오정희", "birth_year": "1944", "sex": "F", "phone": "02-123-4567",
-        "consent_given_on": "2026-02-01", "consent_method": "written", "living_alone": "on",
+        "area_code": CHEONGUN,
+        "address": "서울특별시 종로구 자하문로 5",
+        "housing_type": "rooftop",
+        "care_level": "2",
+        "name": "오정희",
+        "birth_year": "1944",
+        "sex": "F",
+        "phone": "02-123-4567",
+        "consent_given_on": "2026-02-01",
+        "consent_method": "written",
+        "living_alone": "on",
     }
     bad = client.post("/households/new/", {**form, "phone": "12-34"})
     assert bad.status_code == 200 and "12-34" in bad.content.decode()
@@ -74,8 +82,12 @@ def test_healthz_is_public(db) -> None:  # type: ignore[no-untyped-def]
 
 def _marked_strings() -> set[str]:
     found: set[str] = set()
-    patterns = [re.compile(r'{%\s*translate\s+"([^"]+)"'), re.compile(r"{%\s*translate\s+'([^']+)'"),
-                re.compile(r'\b_\(\s*"([^"]+)"'), re.compile(r'gettext(?:_lazy)?\(\s*"([^"]+)"')]
+    patterns = [
+        re.compile(r'{%\s*translate\s+"([^"]+)"'),
+        re.compile(r"{%\s*translate\s+'([^']+)'"),
+        re.compile(r'\b_\(\s*"([^"]+)"'),
+        re.compile(r'gettext(?:_lazy)?\(\s*"([^"]+)"'),
+    ]
     for path in list(SRC.rglob("*.html")) + [p for p in SRC.rglob("*.py") if "tests" not in p.parts]:
         text = path.read_text(encoding="utf-8")
         for pattern in patterns:
@@ -94,4 +106,5 @@ def test_compiled_catalogue_matches_the_source() -> None:
     source = polib.pofile(str(SRC / "locale/ko/LC_MESSAGES/django.po"))
     compiled = polib.mofile(str(SRC / "locale/ko/LC_MESSAGES/django.mo"))
     assert {(e.msgctxt, e.msgid, e.msgstr) for e in compiled if e.msgid and not e.msgid_plural} == {
-        (e.msgctxt, e.msgid, e.msgstr) for e in source.translated_entries() if not e.msgid_plural}
+        (e.msgctxt, e.msgid, e.msgstr) for e in source.translated_entries() if not e.msgid_plural
+    }

@@ -47,13 +47,15 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(result.counts, ensure_ascii=False, sort_keys=True))
             for change in result.changes:
                 if change.kind != "added" or len(result.changes) < 200:
-                    self.stdout.write(f"{change.kind}\t{change.code}\t{change.related_code}\t{change.old_name}"
-                                      f"\t{change.new_name}")
+                    self.stdout.write(
+                        f"{change.kind}\t{change.code}\t{change.related_code}\t{change.old_name}\t{change.new_name}"
+                    )
         elif action == "boundaries":
             path = Path(options["file"])
             try:
-                count = services.import_boundaries(json.loads(path.read_text(encoding="utf-8")),
-                                                   options["code_property"], path.name)
+                count = services.import_boundaries(
+                    json.loads(path.read_text(encoding="utf-8")), options["code_property"], path.name
+                )
             except (OSError, ValueError) as exc:
                 raise CommandError(f"{path}: {exc}; nothing was changed") from exc
             self.stdout.write(self.style.SUCCESS(f"{count} boundaries stored"))

@@ -12,6 +12,5 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         record = retention.run()
-        self.stdout.write(self.style.SUCCESS(
-            f"access records deleted: {record.audit_rows_deleted}; households destroyed: {record.households_destroyed}"
-        ))
+        deleted, destroyed = record.audit_rows_deleted, record.households_destroyed
+        self.stdout.write(self.style.SUCCESS(f"access records deleted: {deleted}; households destroyed: {destroyed}"))

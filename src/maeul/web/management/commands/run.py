@@ -34,12 +34,25 @@ class Command(BaseCommand):
             demo.load_demo()
         url = f"http://{options['host']}:{options['port']}"
         python = sys.executable
-        web = subprocess.Popen([  # noqa: S603 — fixed argv, no shell
-            python, "-m", "gunicorn", "maeul.wsgi", "--bind", f"{options['host']}:{options['port']}",
-            "--workers", str(options["workers"]), "--threads", "4", "--access-logfile", "-",
-            "--graceful-timeout", "5",
-        ])
-        worker = subprocess.Popen([python, "-m", "maeul.cli", "worker"])  # noqa: S603
+        web = subprocess.Popen(
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "maeul.wsgi",
+                "--bind",
+                f"{options['host']}:{options['port']}",
+                "--workers",
+                str(options["workers"]),
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+                "--graceful-timeout",
+                "5",
+            ]
+        )
+        worker = subprocess.Popen([python, "-m", "maeul.cli", "worker"])
         self._banner(url, options["no_demo"])
         children = [web, worker]
 
@@ -64,13 +77,21 @@ class Command(BaseCommand):
             self.stdout.write("Maeul stopped.")
 
     def _banner(self, url: str, no_demo: bool) -> None:
-        lines = ["", "=" * 72, f"Maeul is running at {url}/   (Ctrl-C stops everything)",
-                 f"Database: {settings.DATABASES['default']['NAME']}", f"API docs: {url}/api/docs"]
+        lines = [
+            "",
+            "=" * 72,
+            f"Maeul is running at {url}/   (Ctrl-C stops everything)",
+            f"Database: {settings.DATABASES['default']['NAME']}",
+            f"API docs: {url}/api/docs",
+        ]
         if not no_demo:
             lines += ["", f"Demo logins (password for all: {demo.DEMO_PASSWORD})"]
             for account in demo.DEMO_ACCOUNTS:
                 lines.append(f"  {account.username:<18} {account.role.label} — {account.note}")
-            lines += ["", "Officials, administrators and the ministry confirm with a 6-digit code; for demo",
-                      "accounts print it with:  .venv/bin/maeul demo-code <username>"]
+            lines += [
+                "",
+                "Officials, administrators and the ministry confirm with a 6-digit code; for demo",
+                "accounts print it with:  .venv/bin/maeul demo-code <username>",
+            ]
         lines.append("=" * 72)
         self.stdout.write("\n".join(lines))

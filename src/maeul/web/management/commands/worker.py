@@ -13,8 +13,10 @@ log = logging.getLogger("maeul.worker")
 
 
 class Command(BaseCommand):
-    help = "Background jobs (retention now; ingestion, escalation and screening join later). Safe to restart: " \
-           "what is due is derived from the database, not from memory."
+    help = (
+        "Background jobs (retention now; ingestion, escalation and screening join later). Safe to restart: "
+        "what is due is derived from the database, not from memory."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--interval", type=float, default=60.0, help="Seconds between checks")
@@ -27,8 +29,11 @@ class Command(BaseCommand):
         while not stop.is_set():
             if retention.due():
                 record = retention.run()
-                log.info("retention: %s access records deleted, %s households destroyed",
-                         record.audit_rows_deleted, record.households_destroyed)
+                log.info(
+                    "retention: %s access records deleted, %s households destroyed",
+                    record.audit_rows_deleted,
+                    record.households_destroyed,
+                )
             if options["once"]:
                 break
             stop.wait(options["interval"])

@@ -21,7 +21,13 @@
       L.circleMarker([p.lat, p.lon], { radius: 5, color: colours[p.care_level] || "#4a7fb5", fillOpacity: 0.9 })
         .bindTooltip(p.reference).addTo(group);
     });
-    if (group.getLayers().length) { map.fitBounds(group.getBounds().pad(0.15)); } else { map.setView([36.5, 127.8], 7); }
+    if (!group.getLayers().length) {
+      map.setView([36.5, 127.8], 7);
+    } else {
+      var bounds = group.getBounds();
+      if (bounds.getNorthEast().equals(bounds.getSouthWest())) { map.setView(bounds.getCenter(), 16); }
+      else { map.fitBounds(bounds.pad(0.15)); }
+    }
   }
   document.querySelectorAll("[data-map]").forEach(init);
 })();
