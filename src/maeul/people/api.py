@@ -1,7 +1,7 @@
 from datetime import date, datetime
 
 from django.http import HttpRequest
-from ninja import File, Query, Router, Schema
+from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
@@ -142,15 +142,15 @@ def list_households(request: HttpRequest, query: Query[HouseholdQuery]) -> servi
 
 @router.post("", response={201: HouseholdOut}, summary="Register a household")
 @api_requires(Resource.HOUSEHOLD, Action.CREATE)
-def create_household(request: HttpRequest, payload: HouseholdInput) -> tuple[int, services.HouseholdView]:
-    return 201, services.register_household(_actor(request), payload)
+def create_household(request: HttpRequest, payload: HouseholdInput) -> Status[services.HouseholdView]:
+    return Status(201, services.register_household(_actor(request), payload))
 
 
 @router.post("/import", response={201: ImportOut}, summary="Import households from CSV (all rows or none)")
 @api_requires(Resource.HOUSEHOLD, Action.IMPORT)
-def import_households(request: HttpRequest, file: File[UploadedFile]) -> tuple[int, dict[str, object]]:
+def import_households(request: HttpRequest, file: File[UploadedFile]) -> Status[dict[str, object]]:
     created = services.import_households_csv(_actor(request), file.read())
-    return 201, {"imported": len(created), "references": [h.reference for h in created]}
+    return Status(201, {"imported": len(created), "references": [h.reference for h in created]})
 
 
 @router.get("/{household_id}", response=HouseholdOut, summary="One household with its people and history")
@@ -173,20 +173,20 @@ def post_status(request: HttpRequest, household_id: int, payload: StatusInput) -
 
 @router.post("/{household_id}/persons", response={201: PersonOut}, summary="Add a person")
 @api_requires(Resource.HOUSEHOLD, Action.CHANGE)
-def post_person(request: HttpRequest, household_id: int, payload: PersonInput) -> tuple[int, services.PersonView]:
-    return 201, services.add_person(_actor(request), household_id, payload)
+def post_person(request: HttpRequest, household_id: int, payload: PersonInput) -> Status[services.PersonView]:
+    return Status(201, services.add_person(_actor(request), household_id, payload))
 
 
 @router.post("/{household_id}/contacts", response={201: ContactOut}, summary="Add a guardian or emergency contact")
 @api_requires(Resource.HOUSEHOLD, Action.CHANGE)
-def post_contact(request: HttpRequest, household_id: int, payload: ContactInput) -> tuple[int, services.ContactView]:
-    return 201, services.add_contact(_actor(request), household_id, payload)
+def post_contact(request: HttpRequest, household_id: int, payload: ContactInput) -> Status[services.ContactView]:
+    return Status(201, services.add_contact(_actor(request), household_id, payload))
 
 
 @router.post("/{household_id}/consents", response={201: ConsentOut}, summary="Record consent")
 @api_requires(Resource.HOUSEHOLD, Action.CHANGE)
-def post_consent(request: HttpRequest, household_id: int, payload: ConsentInput) -> tuple[int, Consent]:
-    return 201, services.record_consent(_actor(request), household_id, payload)
+def post_consent(request: HttpRequest, household_id: int, payload: ConsentInput) -> Status[Consent]:
+    return Status(201, services.record_consent(_actor(request), household_id, payload))
 
 
 @router.post("/{household_id}/consents/{consent_id}/withdraw", response=ConsentOut, summary="Record a withdrawal")

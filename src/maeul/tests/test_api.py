@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -98,8 +101,14 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
 
 
 @pytest.fixture
-def api_token(site_admin, household) -> str:  # type: ignore[no-untyped-def]
-    return accounts.issue_api_token(site_admin, "schemathesis").plaintext
+def api_token(site_admin, household) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    # schemathesis calls the WSGI app directly, which would close the test's database connection after each
+    # request; Django's own test client disconnects the same signal handlers.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield accounts.issue_api_token(site_admin, "schemathesis").plaintext
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.mark.django_db
