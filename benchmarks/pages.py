@@ -269,6 +269,7 @@ def _seed_access_log(seeded: Seeded, household_ids: Sequence[int], rows: int, rn
 def seed(households: int, audit_rows: int, rng: random.Random) -> Seeded:
     import pyotp
     from django.core.management import call_command
+    from django.db import connection
 
     from maeul.accounts import services as accounts
     from maeul.accounts.models import SecondFactor
@@ -332,6 +333,10 @@ def seed(households: int, audit_rows: int, rng: random.Random) -> Seeded:
     _seed_access_log(seeded, ids, max(0, audit_rows - AuditEntry.objects.count()), rng)
     seeded.households = Household.objects.count()
     seeded.audit_rows = AuditEntry.objects.count()
+    if connection.vendor == "postgresql":
+        # What autovacuum does shortly after a bulk load: planner statistics and the visibility map.
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
     return seeded
 
 

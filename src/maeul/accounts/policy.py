@@ -27,7 +27,8 @@ class Resource(StrEnum):
     SITE = "site"
     SITE_SETTINGS = "site_settings"
     EVENTS = "events"  # domain events, aggregated
-    ACCOUNT = "account"
+    ACCOUNT = "account"  # one's own account
+    MEMBERS = "members"  # the accounts of a site
     API_TOKEN = "api_token"  # noqa: S105 — a resource name, not a secret
 
 
@@ -73,6 +74,7 @@ MATRIX: dict[Role, dict[Resource, dict[Action, Scope]]] = {
         Resource.AREA: {Action.VIEW: Scope.SITE, Action.IMPORT: Scope.SITE},
         Resource.SITE: {Action.VIEW: Scope.SITE},
         Resource.SITE_SETTINGS: {Action.VIEW: Scope.SITE, Action.CHANGE: Scope.SITE},
+        Resource.MEMBERS: {Action.VIEW: Scope.SITE, Action.CREATE: Scope.SITE, Action.CHANGE: Scope.SITE},
         Resource.EVENTS: {Action.VIEW: Scope.SITE},
         Resource.ACCOUNT: {Action.VIEW: Scope.OWN, Action.CHANGE: Scope.OWN},
         Resource.API_TOKEN: {Action.VIEW: Scope.OWN, Action.CREATE: Scope.OWN, Action.CHANGE: Scope.OWN},

@@ -58,6 +58,72 @@ def create_account(
     return user
 
 
+class AccountError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+# Roles a site administrator may hand out; ministry accounts are created by operators (`maeul accounts create`).
+SITE_ROLES = [r for r in Role if r != Role.MINISTRY]
+
+
+def temporary_password() -> str:
+    return "-".join(secrets.token_urlsafe(6) for _ in range(3))
+
+
+@transaction.atomic
+def open_account(
+    actor_user_id: int | None,
+    site: Site | None,
+    username: str,
+    role: Role,
+    area_codes: list[str],
+    display_name: str = "",
+    organisation: str = "",
+) -> tuple[User, str]:
+    """Create an account with a one-time temporary password (shown once to whoever created it)."""
+    from maeul.events import services as events
+
+    username = username.strip()
+    if not username or len(username) > 150 or not all(c.isalnum() or c in "._-@" for c in username):
+        raise AccountError("username", "use letters, digits and . _ - @ only")
+    if User.objects.filter(username__iexact=username).exists():
+        raise AccountError("username", f"the username {username} is taken")
+    if role == Role.MINISTRY and site is not None:
+        raise AccountError("role", "ministry accounts belong to no site")
+    if role != Role.MINISTRY and site is None:
+        raise AccountError("role", "this role belongs to a site")
+    areas = list(Area.objects.filter(code__in=area_codes))
+    if site is not None:
+        outside = sorted(set(area_codes) - set(site.areas.filter(code__in=area_codes).values_list("code", flat=True)))
+        if outside:
+            raise AccountError("area_codes", f"not eup/myeon/dong of this site: {', '.join(outside)}")
+    password = temporary_password()
+    user = create_account(
+        username, password, role, site=site, areas=areas, organisation=organisation, display_name=display_name
+    )
+    events.record(
+        "account.opened",
+        site_id=site.pk if site else None,
+        subject=("user", user.pk),
+        data={"role": str(role), "areas": sorted(area_codes), "by": actor_user_id},
+    )
+    return user, password
+
+
+def close_account(site: Site, user_id: int) -> bool:
+    """Deactivate an account of the site and revoke its API tokens; history stays."""
+    membership = Membership.objects.filter(user_id=user_id, site=site).select_related("user").first()
+    if membership is None:
+        return False
+    membership.user.is_active = False
+    membership.user.save(update_fields=["is_active"])
+    ApiToken.objects.filter(user_id=user_id, revoked_at=None).update(revoked_at=timezone.now())
+    return True
+
+
 class LoginThrottled(Exception):
     pass
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import segno
 from django import forms
 from django.contrib import messages
@@ -118,7 +120,11 @@ def account_view(request: HttpRequest) -> HttpResponse:
         new_token = services.issue_api_token(request.user, form.cleaned_data["name"]).plaintext  # type: ignore[arg-type]
         messages.success(request, _("Token created. Copy it now: it is not shown again."))
         form = TokenForm()
-    tokens = ApiToken.objects.filter(user__username=request.user.get_username()).order_by("-created_at") if can_tokens else []
+    tokens = (
+        ApiToken.objects.filter(user__username=request.user.get_username()).order_by("-created_at")
+        if can_tokens
+        else []
+    )
     return render(
         request,
         "accounts/account.html",
@@ -132,3 +138,69 @@ def revoke_token_view(request: HttpRequest, token_id: int) -> HttpResponse:
     if services.revoke_api_token(request.user, token_id):  # type: ignore[arg-type]
         messages.success(request, _("Token revoked."))
     return redirect("account")
+
+
+class OpenAccountForm(forms.Form):
+    username = forms.CharField(label=gettext_lazy("Username"), max_length=150)
+    display_name = forms.CharField(label=gettext_lazy("Name"), max_length=150, required=False)
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=[(r.value, r.label) for r in services.SITE_ROLES])
+    area_codes = forms.MultipleChoiceField(
+        label=gettext_lazy("Eup/myeon/dong"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    organisation = forms.CharField(label=gettext_lazy("Organisation"), max_length=120, required=False)
+
+
+def _open_account_form(site: Any, data: Any) -> OpenAccountForm:
+    form = OpenAccountForm(data)
+    area_field = form.fields["area_codes"]
+    assert isinstance(area_field, forms.MultipleChoiceField)
+    area_field.choices = [(a.code, a.name) for a in site.areas.order_by("code")]
+    return form
+
+
+@requires(Resource.MEMBERS, Action.VIEW)
+def members_view(request: HttpRequest) -> HttpResponse:
+    from maeul.accounts.models import Membership
+    from maeul.accounts.roles import Role
+    from maeul.sites.models import Site
+
+    principal = request_principal(request)
+    site = Site.objects.get(pk=principal.site_pk)
+    form = _open_account_form(site, request.POST or None)
+    created: tuple[str, str] | None = None
+    if request.method == "POST" and principal.can(Resource.MEMBERS, Action.CREATE) and form.is_valid():
+        d = form.cleaned_data
+        try:
+            user, password = services.open_account(
+                principal.user_id,
+                site,
+                d["username"],
+                Role(d["role"]),
+                d["area_codes"],
+                display_name=d["display_name"],
+                organisation=d["organisation"],
+            )
+        except services.AccountError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            created = (user.username, password)
+            form = _open_account_form(site, None)
+    members = Membership.objects.filter(site=site).select_related("user").prefetch_related("areas")
+    return render(
+        request,
+        "accounts/members.html",
+        {"site": site, "members": members.order_by("role", "user__username"), "form": form, "created": created},
+    )
+
+
+@requires(Resource.MEMBERS, Action.CHANGE)
+@require_POST
+def close_member_view(request: HttpRequest, user_id: int) -> HttpResponse:
+    from maeul.sites.models import Site
+
+    principal = request_principal(request)
+    if user_id == principal.user_id:
+        messages.error(request, _("You cannot close your own account."))
+    elif services.close_account(Site.objects.get(pk=principal.site_pk), user_id):
+        messages.success(request, _("Account closed and its API tokens revoked."))
+    return redirect("members")

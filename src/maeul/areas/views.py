@@ -11,6 +11,7 @@ from maeul.accounts.policy import Action, Resource, Scope
 from maeul.accounts.principal import request_principal
 from maeul.areas import services
 from maeul.areas.models import Area, AreaBoundary
+from maeul.audit.services import Actor
 
 
 @requires(Resource.AREA, Action.VIEW)
@@ -30,7 +31,8 @@ def area_detail(request: HttpRequest, code: str) -> HttpResponse:
 
     can_households = principal.can(Resource.HOUSEHOLD, Action.VIEW)
     counts = people.counts_by_area(principal).get(code, {}) if can_households else {}
-    points = people.map_points(principal, code) if can_households else []
+    actor = Actor.from_request(request, principal)
+    points = people.map_points(actor, code) if can_households else []
     outlines = [
         {"name": b.area.name, "geometry": b.geojson}
         for b in AreaBoundary.objects.filter(area=area).select_related("area")
@@ -48,3 +50,14 @@ def area_detail(request: HttpRequest, code: str) -> HttpResponse:
             "can_households": can_households,
         },
     )
+
+
+@requires(Resource.AREA, Action.VIEW)
+def area_suggestion(request: HttpRequest) -> HttpResponse:
+    """An htmx fragment for the registration form: which eup/myeon/dong the coordinates suggest."""
+    try:
+        lat = float(request.GET.get("latitude", ""))
+        lon = float(request.GET.get("longitude", ""))
+    except ValueError:
+        return render(request, "areas/_suggestion.html", {"suggestion": None})
+    return render(request, "areas/_suggestion.html", {"suggestion": services.suggest_area(lat, lon)})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from maeul.areas.models import Area
@@ -73,6 +74,14 @@ class Household(models.Model):
             models.Index(fields=["site", "area", "status"]),
             models.Index(fields=["site", "care_level", "reference"]),
             models.Index(fields=["site", "updated_at"]),
+            models.Index(fields=["site", "destroyed_at", "reference", "area", "processing_stopped", "care_level",
+                                 "status", "housing_type", "living_alone", "older_adult", "disability",
+                                 "chronic_illness", "bedridden", "financial_crisis"], name="people_hh_list_ref"),
+            models.Index(fields=["site", "destroyed_at", "-care_level", "reference", "area", "processing_stopped"],
+                         name="people_hh_list_care"),
+            models.Index(fields=["site", "destroyed_at", "updated_at", "id", "area", "processing_stopped"],
+                         name="people_hh_list_updated"),
+            models.Index(Upper("reference"), name="people_hh_reference_upper"),
         ]
 
     def __str__(self) -> str:
@@ -100,6 +109,7 @@ class Person(models.Model):
 
     class Meta:
         ordering = ["household_id", "-is_primary", "id"]
+        indexes = [models.Index(fields=["household", "birth_year"], name="people_p_birth_year")]
 
     def __str__(self) -> str:
         return f"person {self.pk} of {self.household_id}"

@@ -251,17 +251,23 @@ class HouseholdPage:
 
 def _search_query(q: str) -> Q:
     """Exact search through blind indexes: reference, name, phone or full address. No partial matching,
-    by design: partial matching on encrypted personal data would need the data in clear."""
+    by design: partial matching on encrypted personal data would need the data in clear.
+
+    The matching households are looked up first, each criterion through its own index, so the list
+    queries filter on primary keys instead of joining every person of every household in scope."""
     q = q.strip()
-    cond = Q(reference__iexact=q)
-    name_ix = fields.blind_index(fields.normalise_name(q))
-    cond |= Q(persons__name_index=name_ix)
+    person = Q(name_index=fields.blind_index(fields.normalise_name(q)))
     try:
-        cond |= Q(persons__phone_index=fields.blind_index(canonical_phone(q)))
-    except Exception:  # noqa: S110 — not a phone number; other criteria still apply
+        person |= Q(phone_index=fields.blind_index(canonical_phone(q)))
+    except Exception:  # noqa: BLE001, S110 — not a phone number; other criteria still apply
         pass
-    cond |= Q(address_index=fields.blind_index(fields.normalise_text(q)))
-    return cond
+    address_ix = fields.blind_index(fields.normalise_text(q))
+    matches = (
+        Person.objects.filter(person).order_by().values_list("household_id", flat=True)
+        .union(Household.objects.filter(address_index=address_ix).order_by().values_list("pk", flat=True),
+               Household.objects.filter(reference__iexact=q).order_by().values_list("pk", flat=True))
+    )
+    return Q(pk__in=sorted(matches))
 
 
 def filtered_households(principal: Principal, filters: HouseholdFilters, action: Action = Action.VIEW
@@ -270,7 +276,7 @@ def filtered_households(principal: Principal, filters: HouseholdFilters, action:
     if not filters.include_stopped:
         qs = qs.filter(processing_stopped=False)
     if filters.q:
-        qs = qs.filter(_search_query(filters.q)).distinct()
+        qs = qs.filter(_search_query(filters.q))  # a primary-key filter: no join, so no duplicates
     if filters.area_code:
         qs = qs.filter(area_id=filters.area_code)
     if filters.status:
@@ -312,15 +318,19 @@ def list_households(actor: Actor, filters: HouseholdFilters, page: int = 1, per_
     return HouseholdPage(rows=rows, total=total, page=page, pages=pages, per_page=per_page)
 
 
-def map_points(principal: Principal, area_code: str | None = None, limit: int = 2000) -> list[dict[str, Any]]:
-    """Coordinates and coded fields only (no names): what a map of an area shows."""
-    qs = visible_households(principal).filter(processing_stopped=False).exclude(latitude=None)
+def map_points(actor: Actor, area_code: str | None = None, limit: int = 2000) -> list[dict[str, Any]]:
+    """Coordinates and coded fields only (no names): what a map of an area shows. A household's location is
+    personal data, so each one shown is logged."""
+    qs = visible_households(actor.principal).filter(processing_stopped=False).exclude(latitude=None)
     if area_code:
         qs = qs.filter(area_id=area_code)
+    rows = list(qs.values("pk", "reference", "latitude", "longitude", "care_level", "status")[:limit])
+    if rows:
+        audit.log_many(actor, AuditAction.LIST, RESOURCE, [r["pk"] for r in rows])
     return [
-        {"id": h["pk"], "reference": h["reference"], "lat": h["latitude"], "lon": h["longitude"],
-         "care_level": h["care_level"], "status": h["status"]}
-        for h in qs.values("pk", "reference", "latitude", "longitude", "care_level", "status")[:limit]
+        {"id": r["pk"], "reference": r["reference"], "lat": r["latitude"], "lon": r["longitude"],
+         "care_level": r["care_level"], "status": r["status"]}
+        for r in rows
     ]
 
 

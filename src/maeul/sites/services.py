@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from maeul.areas.models import Area, AreaLevel
 from maeul.audit import services as audit
@@ -31,7 +32,10 @@ def create_site(
     sigungu = Area.objects.filter(code=sigungu_code, level=AreaLevel.SIGUNGU, abolished=False).first()
     if sigungu is None:
         raise SiteError(f"{sigungu_code} is not a current si/gun/gu code")
-    children = Area.objects.filter(level=AreaLevel.EMD, abolished=False, code__startswith=sigungu_code[:5])
+    # A city with districts (e.g. 수원시 → 장안구, 권선구 …) runs the eup/myeon/dong of all its districts.
+    children = Area.objects.filter(level=AreaLevel.EMD, abolished=False).filter(
+        Q(parent=sigungu) | Q(parent__parent=sigungu)
+    )
     if area_codes:
         chosen = list(children.filter(code__in=area_codes))
         missing = sorted(set(area_codes) - {a.code for a in chosen})
