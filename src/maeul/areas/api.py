@@ -32,6 +32,7 @@ class AreaChangeOut(Schema):
     old_name: str
     new_name: str
     effective: date | None
+    distance_km: float | None
     note: str
 
 

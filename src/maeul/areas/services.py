@@ -243,7 +243,7 @@ def _infer_successors(areas: dict[str, Area], abolished: Iterable[str], record: 
                 related_code=best.code,
                 old_name=old.full_name,
                 new_name=best.full_name,
-                note=f"nearest current centroid in the same si/gun/gu, {km:.2f} km",
+                distance_km=round(km, 3),
             )
         )
     return changes

@@ -46,7 +46,7 @@ def test_historical_codes_are_kept_as_abolished_with_an_inferred_successor(refer
     assert old.abolished and old.name == "청운동"
     change = AreaChange.objects.get(code="1111051000", kind=ChangeKind.SUCCEEDED)
     assert change.related_code == "1111051500"
-    assert "nearest" in change.note
+    assert change.distance_km is not None and change.distance_km < 1.0
 
 
 def _list(rows: list[tuple[str, str, str, str, str, str]]) -> bytes:

@@ -4,7 +4,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import threading
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +26,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", verbosity=0, interactive=False)
+        call_command("collectstatic", verbosity=0, interactive=False)
         if not areas.reference_loaded():
             self.stdout.write("Loading administrative areas (first run)…")
             areas.load_reference()
@@ -55,26 +56,26 @@ class Command(BaseCommand):
         worker = subprocess.Popen([python, "-m", "maeul.cli", "worker"])
         self._banner(url, options["no_demo"])
         children = [web, worker]
+        stopping = threading.Event()
 
         def stop(*_: Any) -> None:
-            for child in children:
-                if child.poll() is None:
-                    child.terminate()
+            # Ctrl-C reaches the children too (same process group); a second Ctrl-C must not cut the shutdown short.
+            stopping.set()
 
+        signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
-        try:
-            while all(c.poll() is None for c in children):
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            stop()
-            for child in children:
-                try:
-                    child.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-            self.stdout.write("Maeul stopped.")
+        while not stopping.is_set() and all(c.poll() is None for c in children):
+            stopping.wait(0.5)
+        self.stdout.write("Stopping Maeul…")
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        self.stdout.write("Maeul stopped.")
 
     def _banner(self, url: str, no_demo: bool) -> None:
         lines = [
