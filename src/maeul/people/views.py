@@ -58,6 +58,13 @@ def _apply_errors(form: Any, exc: ValidationError | RegistryError) -> None:
         form.add_error(name, err["msg"].removeprefix("Value error, "))
 
 
+def _read_or_404(actor: Actor, household_id: int) -> services.HouseholdView:
+    try:
+        return services.read_household(actor, household_id)
+    except NotFound as exc:
+        raise Http404 from exc
+
+
 def _require(request: HttpRequest, household_id: int) -> None:
     try:
         services.require_household(request_principal(request), household_id, Action.CHANGE)
@@ -116,10 +123,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
 @requires(Resource.HOUSEHOLD, Action.VIEW)
 def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
     principal = request_principal(request)
-    try:
-        household = services.read_household(_actor(request), household_id)
-    except NotFound as exc:
-        raise Http404 from exc
+    household = _read_or_404(_actor(request), household_id)
     timeline = [
         {"at": e.occurred_at, "label": event_label(e.kind, e.data), "by": e.actor.get_username() if e.actor else ""}
         for e in events.for_household(household.id)[:100]
@@ -190,10 +194,7 @@ def household_create(request: HttpRequest) -> HttpResponse:
 @requires(Resource.HOUSEHOLD, Action.CHANGE)
 def household_edit(request: HttpRequest, household_id: int) -> HttpResponse:
     actor = _actor(request)
-    try:
-        current = services.read_household(actor, household_id)
-    except NotFound as exc:
-        raise Http404 from exc
+    current = _read_or_404(actor, household_id)
     initial = {k: getattr(current, k) for k in HouseholdFieldsForm.base_fields if hasattr(current, k)}
     initial["area_code"] = current.area_code
     form = HouseholdFieldsForm(
@@ -217,10 +218,7 @@ def household_edit(request: HttpRequest, household_id: int) -> HttpResponse:
 @requires(Resource.HOUSEHOLD, Action.CHANGE)
 def person_edit(request: HttpRequest, household_id: int, person_id: int | None = None) -> HttpResponse:
     actor = _actor(request)
-    try:
-        current = services.read_household(actor, household_id)
-    except NotFound as exc:
-        raise Http404 from exc
+    current = _read_or_404(actor, household_id)
     person = next((p for p in current.persons if p.id == person_id), None)
     if person_id is not None and person is None:
         raise Http404

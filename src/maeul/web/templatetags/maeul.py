@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django import template
 
 from maeul.protection.phone import format_phone
@@ -27,32 +29,36 @@ def get_item(mapping: dict[str, object], key: str) -> object:
     return mapping.get(key, key)
 
 
+def _label(choices: Iterable[tuple[str, object]], value: str) -> str:
+    return str(dict(choices).get(value, value))
+
+
 @register.filter
 def housing(value: str) -> str:
     from maeul.people.models import HousingType
 
-    return str(dict(HousingType.choices).get(value, value))
+    return _label(HousingType.choices, value)
 
 
 @register.filter
 def household_status(value: str) -> str:
     from maeul.people.models import HouseholdStatus
 
-    return str(dict(HouseholdStatus.choices).get(value, value))
+    return _label(HouseholdStatus.choices, value)
 
 
 @register.filter
 def sex(value: str) -> str:
     from maeul.people.models import Sex
 
-    return str(dict(Sex.choices).get(value, value))
+    return _label(Sex.choices, value)
 
 
 @register.filter
 def role_label(value: str) -> str:
     from maeul.accounts.roles import Role
 
-    return str(dict(Role.choices).get(value, value))
+    return _label(Role.choices, value)
 
 
 @register.filter
