@@ -49,8 +49,18 @@ SITE_SIGUNGU = "1111000000"  # 서울특별시 종로구
 OFFICIAL_AREAS = ("1111051500", "1111053000")  # 청운효자동, 사직동
 FLAGS = ("living_alone", "older_adult", "disability", "chronic_illness", "bedridden", "financial_crisis")
 SCENARIOS = (
-    "list", "search_name", "search_phone", "filter_care_level", "filter_flag", "filter_area", "filter_status",
-    "sort_care_level", "sort_updated", "sort_birth_year", "deep_page", "detail",
+    "list",
+    "search_name",
+    "search_phone",
+    "filter_care_level",
+    "filter_flag",
+    "filter_area",
+    "filter_status",
+    "sort_care_level",
+    "sort_updated",
+    "sort_birth_year",
+    "deep_page",
+    "detail",
 )
 ROLES = ("admin", "official")
 
@@ -66,8 +76,9 @@ def database_url(backend: str, workdir: Path) -> Iterator[str]:
         return
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith(("postgres://", "postgresql://")):
-        raise SystemExit("--backend postgres needs DATABASE_URL: run it through "
-                         "`python -m maeul.testing.postgres_server -- …`")
+        raise SystemExit(
+            "--backend postgres needs DATABASE_URL: run it through `python -m maeul.testing.postgres_server -- …`"
+        )
     import psycopg
 
     name = f"maeul_bench_{secrets.token_hex(4)}"
@@ -130,20 +141,26 @@ def explicit_timestamps() -> Iterator[None]:
 
     created = Household._meta.get_field("created_at")
     updated = Household._meta.get_field("updated_at")
-    saved = (created.auto_now_add, updated.auto_now)  # type: ignore[attr-defined]
-    created.auto_now_add = updated.auto_now = False  # type: ignore[attr-defined]
+    saved = (created.auto_now_add, updated.auto_now)
+    created.auto_now_add = updated.auto_now = False
     try:
         yield
     finally:
-        created.auto_now_add, updated.auto_now = saved  # type: ignore[attr-defined]
+        created.auto_now_add, updated.auto_now = saved
 
 
 def _status(rng: random.Random) -> str:
     return rng.choices(["active", "in_hospital", "moved", "deceased"], weights=[90, 5, 3, 2])[0]
 
 
-def _seed_batch(seeded: Seeded, areas: dict[str, Area], inputs: Sequence[HouseholdInput], first_number: int,
-                rng: random.Random, retention: int) -> list[Any]:
+def _seed_batch(
+    seeded: Seeded,
+    areas: dict[str, Area],
+    inputs: Sequence[HouseholdInput],
+    first_number: int,
+    rng: random.Random,
+    retention: int,
+) -> list[Any]:
     """Households with their primary person, contact, consent, status change, registration event and audit
     row, encrypted and indexed as ``people.services._create`` does. Returns the saved households."""
     from django.db import transaction
@@ -174,28 +191,47 @@ def _seed_batch(seeded: Seeded, areas: dict[str, Area], inputs: Sequence[Househo
         stopped = rng.random() < 0.02
         ends = status in (HouseholdStatus.MOVED, HouseholdStatus.DECEASED) or stopped
         h = Household(
-            reference=f"H-{first_number + offset:06d}", site=site, area=areas[data.area_code],
+            reference=f"H-{first_number + offset:06d}",
+            site=site,
+            area=areas[data.area_code],
             address_encrypted=fields.encrypt(data.address),
             address_index=fields.blind_index(fields.normalise_text(data.address)),
             address_detail_encrypted=fields.encrypt(data.address_detail),
-            latitude=data.latitude, longitude=data.longitude, housing_type=data.housing_type,
-            living_alone=data.living_alone, older_adult=data.older_adult, disability=data.disability,
-            chronic_illness=data.chronic_illness, bedridden=data.bedridden,
+            latitude=data.latitude,
+            longitude=data.longitude,
+            housing_type=data.housing_type,
+            living_alone=data.living_alone,
+            older_adult=data.older_adult,
+            disability=data.disability,
+            chronic_illness=data.chronic_illness,
+            bedridden=data.bedridden,
             financial_crisis=data.financial_crisis,
-            care_level=data.care_level, status=status, processing_stopped=stopped,
+            care_level=data.care_level,
+            primary_birth_year=data.primary_person.birth_year,
+            status=status,
+            processing_stopped=stopped,
             retain_until=today + timedelta(days=retention) if ends else None,
-            created_at=created, updated_at=updated,
+            created_at=created,
+            updated_at=updated,
         )
         p = data.primary_person
-        persons.append(Person(
-            household=h, is_primary=True,
-            name_encrypted=fields.encrypt(p.name),
-            name_index=fields.blind_index(fields.normalise_name(p.name)),
-            birth_year=p.birth_year, sex=p.sex,
-            phone_encrypted=fields.encrypt(p.phone or ""), phone_index=fields.blind_index(p.phone or ""),
-            conditions_encrypted=(fields.encrypt_json({"codes": p.conditions, "note": p.condition_note})
-                                  if p.conditions or p.condition_note else ""),
-        ))
+        persons.append(
+            Person(
+                household=h,
+                is_primary=True,
+                name_encrypted=fields.encrypt(p.name),
+                name_index=fields.blind_index(fields.normalise_name(p.name)),
+                birth_year=p.birth_year,
+                sex=p.sex,
+                phone_encrypted=fields.encrypt(p.phone or ""),
+                phone_index=fields.blind_index(p.phone or ""),
+                conditions_encrypted=(
+                    fields.encrypt_json({"codes": p.conditions, "note": p.condition_note})
+                    if p.conditions or p.condition_note
+                    else ""
+                ),
+            )
+        )
         households.append(h)
     with transaction.atomic(), explicit_timestamps():
         Household.objects.bulk_create(households, batch_size=1000)
@@ -207,31 +243,71 @@ def _seed_batch(seeded: Seeded, areas: dict[str, Area], inputs: Sequence[Househo
         entries: list[AuditEntry] = []
         for h, person, data in zip(households, persons, inputs, strict=True):
             for priority, c in enumerate(data.contacts, 1):
-                contacts.append(EmergencyContact(
-                    household=h, name_encrypted=fields.encrypt(c.name), relation=c.relation,
-                    phone_encrypted=fields.encrypt(c.phone), phone_index=fields.blind_index(c.phone),
-                    priority=priority, receives_alerts=c.receives_alerts,
-                ))
-            consents += [Consent(household=h, person=person, purpose=c.purpose, method=c.method,
-                                 given_on=c.given_on, recorded_by=admin) for c in data.consents]
-            changes.append(HouseholdStatusChange(household=h, to_status=HouseholdStatus.ACTIVE, by=admin,
-                                                 reason="registered"))
-            events.append(DomainEvent(
-                kind="household.registered", occurred_at=h.created_at, site=site, area_id=h.area_id,
-                household_id=h.pk, subject_type="household", subject_id=str(h.pk), actor_role="site_admin",
-                data={"care_level": int(h.care_level), "flags": [f for f in FLAGS if getattr(h, f)]},
-            ))
+                contacts.append(
+                    EmergencyContact(
+                        household=h,
+                        name_encrypted=fields.encrypt(c.name),
+                        relation=c.relation,
+                        phone_encrypted=fields.encrypt(c.phone),
+                        phone_index=fields.blind_index(c.phone),
+                        priority=priority,
+                        receives_alerts=c.receives_alerts,
+                    )
+                )
+            consents += [
+                Consent(
+                    household=h,
+                    person=person,
+                    purpose=c.purpose,
+                    method=c.method,
+                    given_on=c.given_on,
+                    recorded_by=admin,
+                )
+                for c in data.consents
+            ]
+            changes.append(
+                HouseholdStatusChange(household=h, to_status=HouseholdStatus.ACTIVE, by=admin, reason="registered")
+            )
+            events.append(
+                DomainEvent(
+                    kind="household.registered",
+                    occurred_at=h.created_at,
+                    site=site,
+                    area_id=h.area_id,
+                    household_id=h.pk,
+                    subject_type="household",
+                    subject_id=str(h.pk),
+                    actor_role="site_admin",
+                    data={"care_level": int(h.care_level), "flags": [f for f in FLAGS if getattr(h, f)]},
+                )
+            )
             snapshot = {
-                "area_code": h.area_id, "address": data.address, "address_detail": data.address_detail,
-                "latitude": h.latitude, "longitude": h.longitude, "housing_type": h.housing_type,
-                "care_level": int(h.care_level), **{f: getattr(h, f) for f in FLAGS},
+                "area_code": h.area_id,
+                "address": data.address,
+                "address_detail": data.address_detail,
+                "latitude": h.latitude,
+                "longitude": h.longitude,
+                "housing_type": h.housing_type,
+                "care_level": int(h.care_level),
+                **{f: getattr(h, f) for f in FLAGS},
             }
-            entries.append(AuditEntry(
-                at=h.created_at, actor=admin, actor_username=admin.username, actor_role="site_admin",
-                address="10.0.0.10", channel="web", action=AuditAction.CREATE, resource="household",
-                object_id=str(h.pk), household_id=h.pk, site_id=site.pk, area_code=h.area_id,
-                changes_encrypted=fields.encrypt_json({k: [None, v] for k, v in snapshot.items()}),
-            ))
+            entries.append(
+                AuditEntry(
+                    at=h.created_at,
+                    actor=admin,
+                    actor_username=admin.username,
+                    actor_role="site_admin",
+                    address="10.0.0.10",
+                    channel="web",
+                    action=AuditAction.CREATE,
+                    resource="household",
+                    object_id=str(h.pk),
+                    household_id=h.pk,
+                    site_id=site.pk,
+                    area_code=h.area_id,
+                    changes_encrypted=fields.encrypt_json({k: [None, v] for k, v in snapshot.items()}),
+                )
+            )
         EmergencyContact.objects.bulk_create(contacts, batch_size=1000)
         Consent.objects.bulk_create(consents, batch_size=1000)
         HouseholdStatusChange.objects.bulk_create(changes, batch_size=1000)
@@ -254,12 +330,21 @@ def _seed_access_log(seeded: Seeded, household_ids: Sequence[int], rows: int, rn
     for n in range(rows):
         user, role = rng.choice(staff)
         hid = rng.choice(household_ids)
-        batch.append(AuditEntry(
-            at=now - timedelta(seconds=rng.uniform(0, 365 * 86400)), actor=user, actor_username=user.username,
-            actor_role=role, address=f"10.0.{rng.randint(0, 3)}.{rng.randint(1, 254)}", channel="web",
-            action=rng.choice(actions), resource="household", object_id=str(hid), household_id=hid,
-            site_id=seeded.site.pk,
-        ))
+        batch.append(
+            AuditEntry(
+                at=now - timedelta(seconds=rng.uniform(0, 365 * 86400)),
+                actor=user,
+                actor_username=user.username,
+                actor_role=role,
+                address=f"10.0.{rng.randint(0, 3)}.{rng.randint(1, 254)}",
+                channel="web",
+                action=rng.choice(actions),
+                resource="household",
+                object_id=str(hid),
+                household_id=hid,
+                site_id=seeded.site.pk,
+            )
+        )
         if len(batch) == 5000 or n == rows - 1:
             with transaction.atomic():
                 AuditEntry.objects.bulk_create(batch, batch_size=1000)
@@ -294,11 +379,13 @@ def seed(households: int, audit_rows: int, rng: random.Random) -> Seeded:
     official_areas = [site_areas[c] for c in OFFICIAL_AREAS]
     password = secrets.token_urlsafe(16)
     admin = accounts.create_account("bench-admin", password, Role.SITE_ADMIN, site=site)
-    official = accounts.create_account("bench-welfare", password, Role.WELFARE_OFFICIAL, site=site,
-                                       areas=official_areas)
+    official = accounts.create_account(
+        "bench-welfare", password, Role.WELFARE_OFFICIAL, site=site, areas=official_areas
+    )
     for user in (admin, official):
-        SecondFactor.objects.create(user=user, secret_encrypted=fields.encrypt(pyotp.random_base32()),
-                                    confirmed_at=user.date_joined)
+        SecondFactor.objects.create(
+            user=user, secret_encrypted=fields.encrypt(pyotp.random_base32()), confirmed_at=user.date_joined
+        )
     seeded = Seeded(site=site, admin=admin, official=official)
 
     # A few through the registry service itself, the rest in bulk the same way.
@@ -323,8 +410,15 @@ def seed(households: int, audit_rows: int, rng: random.Random) -> Seeded:
         for h, data in zip(batch, inputs, strict=True):
             if rng.random() < 0.05 and data.primary_person.phone:
                 phone = data.primary_person.phone
-                seeded.targets.append(Target(h.pk, h.reference, h.area_id, data.primary_person.name,
-                                             f"{phone[:3]}-{phone[3:-4]}-{phone[-4:]}"))
+                seeded.targets.append(
+                    Target(
+                        h.pk,
+                        h.reference,
+                        h.area_id,
+                        data.primary_person.name,
+                        f"{phone[:3]}-{phone[3:-4]}-{phone[-4:]}",
+                    )
+                )
         number += size
         remaining -= size
         print(f"  seeded {households - remaining:,} households", file=sys.stderr)
@@ -362,6 +456,39 @@ def verified_session(user: User) -> str:
 # --- server ------------------------------------------------------------------------------------------------
 
 
+def process_tree_cpu(pid: int) -> float:
+    """User and system CPU seconds used so far by a process and its descendants (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            stat = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(stat[11]) + int(stat[12])) / tick
+            for task in Path(f"/proc/{current}/task").iterdir():
+                stack += [int(child) for child in (task / "children").read_text().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def machine_busy_cpu() -> float:
+    """CPU seconds all cores have spent busy since boot (Linux /proc/stat); 0 elsewhere."""
+    try:
+        values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0.0
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Server:
+    base: str
+    pid: int
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
@@ -369,11 +496,23 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], workdir: Path, workers: int, threads: int) -> Iterator[str]:
+def gunicorn(env: dict[str, str], workdir: Path, workers: int, threads: int) -> Iterator[Server]:
     port = free_port()
     log_path = workdir / "gunicorn.log"
-    argv = [sys.executable, "-m", "gunicorn", "maeul.wsgi", "--bind", f"{HOST}:{port}",
-            "--workers", str(workers), "--threads", str(threads), "--log-level", "warning"]
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "maeul.wsgi",
+        "--bind",
+        f"{HOST}:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--log-level",
+        "warning",
+    ]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
     base = f"http://{HOST}:{port}"
@@ -388,7 +527,7 @@ def gunicorn(env: dict[str, str], workdir: Path, workers: int, threads: int) -> 
             if time.monotonic() > deadline:
                 raise SystemExit(f"gunicorn did not answer /healthz:\n{log_path.read_text()[-3000:]}")
             time.sleep(0.2)
-        yield base
+        yield Server(base, proc.pid)
     finally:
         proc.terminate()
         try:
@@ -458,7 +597,7 @@ def plan(seeded: Seeded, total: int, rng: random.Random) -> list[Planned]:
     return out
 
 
-def preflight(base: str, cookies: dict[str, str], seeded: Seeded) -> None:
+def preflight(server: Server, cookies: dict[str, str], seeded: Seeded) -> None:
     """The pages answer as logged-in, verified users, search finds seeded data and scope holds."""
     target = next(t for t in seeded.targets if t.area_code in OFFICIAL_AREAS)
     checks = [
@@ -468,12 +607,14 @@ def preflight(base: str, cookies: dict[str, str], seeded: Seeded) -> None:
         ("admin", _list_path(page=500), 200, "page=499" if seeded.households > 500 * 25 else ""),
         ("official", f"/households/{seeded.outside_official}/", 404, ""),
     ]
-    with httpx.Client(base_url=base, timeout=30, follow_redirects=False) as client:
+    with httpx.Client(base_url=server.base, timeout=30, follow_redirects=False) as client:
         for role, path, status, expected in checks:
             response = client.get(path, headers={"Cookie": cookies[role]})
             if response.status_code != status or expected not in response.text:
-                raise SystemExit(f"preflight failed: {role} GET {path} → {response.status_code} "
-                                 f"(expected {status} with {expected!r})")
+                raise SystemExit(
+                    f"preflight failed: {role} GET {path} → {response.status_code} "
+                    f"(expected {status} with {expected!r})"
+                )
 
 
 @dataclass
@@ -481,11 +622,16 @@ class Result:
     samples: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     failures: list[str] = field(default_factory=list)
     elapsed: float = 0.0
+    server_cpu: float = 0.0  # CPU seconds used by gunicorn (master and workers) during the run
+    client_cpu: float = 0.0  # ... by this process (the clients)
+    machine_cpu: float = 0.0  # ... by the whole machine (database server and anything else included)
 
 
-def run_load(base: str, cookies: dict[str, str], requests: list[Planned], clients: int,
-             max_seconds: float) -> Result:
+def run_load(
+    server: Server, cookies: dict[str, str], requests: list[Planned], clients: int, max_seconds: float
+) -> Result:
     result = Result()
+    base = server.base
     lock = threading.Lock()
     queue = iter(requests)
     deadline = time.monotonic() + max_seconds
@@ -510,12 +656,16 @@ def run_load(base: str, cookies: dict[str, str], requests: list[Planned], client
                         result.failures.append(f"{item.role} GET {item.path} → {status}")
 
     threads = [threading.Thread(target=client_loop, name=f"client-{n}") for n in range(clients)]
+    cpu = (process_tree_cpu(server.pid), time.process_time(), machine_busy_cpu())
     started = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     result.elapsed = time.perf_counter() - started
+    result.server_cpu = process_tree_cpu(server.pid) - cpu[0]
+    result.client_cpu = time.process_time() - cpu[1]
+    result.machine_cpu = machine_busy_cpu() - cpu[2]
     return result
 
 
@@ -531,25 +681,41 @@ def percentile(ordered: Sequence[float], q: float) -> float:
 
 def report(backend: str, seeded: Seeded, result: Result, clients: int, workers: int, threads: int) -> bool:
     """Print the table; True when every p95 (per scenario and overall) is under the target."""
-    print(f"\nMaeul page benchmark — backend {backend}: {seeded.households:,} households, "
-          f"{seeded.audit_rows:,} audit rows before the run; gunicorn {workers} workers × {threads} threads, "
-          f"{clients} concurrent clients (site administrator and welfare official)")
+    print(
+        f"\nMaeul page benchmark — backend {backend}: {seeded.households:,} households, "
+        f"{seeded.audit_rows:,} audit rows before the run; gunicorn {workers} workers × {threads} threads, "
+        f"{clients} concurrent clients (site administrator and welfare official)"
+    )
     header = f"{'scenario':<18}{'count':>7}{'p50':>9}{'p95':>9}{'p99':>9}{'max':>9}   (ms)"
     print(header)
     print("-" * len(header))
     slow: list[str] = []
     rows = [(name, sorted(result.samples[name])) for name in SCENARIOS if result.samples.get(name)]
     overall = sorted(ms for _, values in rows for ms in values)
+    if not overall:
+        print("no request completed")
+        return False
     for name, values in [*rows, ("overall", overall)]:
         if name == "overall":
             print("-" * len(header))
         p95 = percentile(values, 95)
         if p95 >= TARGET_P95_MS:
             slow.append(name)
-        print(f"{name:<18}{len(values):>7}{percentile(values, 50):>9.1f}{p95:>9.1f}"
-              f"{percentile(values, 99):>9.1f}{values[-1]:>9.1f}")
+        print(
+            f"{name:<18}{len(values):>7}{percentile(values, 50):>9.1f}{p95:>9.1f}"
+            f"{percentile(values, 99):>9.1f}{values[-1]:>9.1f}"
+        )
     rate = len(overall) / result.elapsed
     print(f"\n{len(overall)} requests in {result.elapsed:.1f} s: {rate:.1f} requests/second")
+    if result.machine_cpu:
+        cores = os.cpu_count() or 1
+        other = max(0.0, result.machine_cpu - result.server_cpu - result.client_cpu)
+        print(
+            f"CPU in that time ({cores} cores, {cores * result.elapsed:.0f} core-seconds): machine busy "
+            f"{result.machine_cpu / (cores * result.elapsed):.0%}; gunicorn {result.server_cpu:.1f} s "
+            f"({1000 * result.server_cpu / len(overall):.1f} ms a request), clients {result.client_cpu:.1f} s, "
+            f"database server and other processes {other:.1f} s"
+        )
     if result.failures:
         print(f"{len(result.failures)} responses were not 200, e.g.: " + "; ".join(result.failures[:5]))
     else:
@@ -565,8 +731,7 @@ def report(backend: str, seeded: Seeded, result: Result, clients: int, workers: 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backend", choices=["sqlite", "postgres"], required=True)
     parser.add_argument("--households", type=int, default=50_000)
     parser.add_argument("--audit-rows", type=int, default=200_000)
@@ -578,6 +743,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--strict", action="store_true", help="exit 2 when a p95 is over the target")
     args = parser.parse_args(argv)
+    if args.households < 1000 or args.clients < 1 or args.requests < 1:
+        parser.error("use at least 1,000 households, one client and one request")
     rng = random.Random(args.seed)
 
     workdir = Path(tempfile.mkdtemp(prefix="maeul-bench-"))
@@ -596,12 +763,12 @@ def main(argv: list[str] | None = None) -> int:
             cookies = {"admin": verified_session(seeded.admin), "official": verified_session(seeded.official)}
             print(f"Seeded in {time.perf_counter() - started:.0f} s", file=sys.stderr)
             connections.close_all()
-            with gunicorn(env, workdir, args.workers, args.threads) as base:
-                preflight(base, cookies, seeded)
+            with gunicorn(env, workdir, args.workers, args.threads) as server:
+                preflight(server, cookies, seeded)
                 warmup = plan(seeded, len(SCENARIOS) * len(ROLES) * 2, rng)
-                run_load(base, cookies, warmup, args.clients, args.max_seconds)
+                run_load(server, cookies, warmup, args.clients, args.max_seconds)
                 measured = plan(seeded, args.requests, rng)
-                result = run_load(base, cookies, measured, args.clients, args.max_seconds)
+                result = run_load(server, cookies, measured, args.clients, args.max_seconds)
             under_target = report(args.backend, seeded, result, args.clients, args.workers, args.threads)
             connections.close_all()
     finally:

@@ -6,6 +6,7 @@ read of a person-level record and each change is written to the audit log, chang
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from collections.abc import Iterable
@@ -13,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from pydantic import ValidationError
 
@@ -95,8 +97,11 @@ def require_household(principal: Principal, household_id: int, action: Action) -
 def _area_in_scope(principal: Principal, area_code: str, action: Action) -> Area:
     area = assignable_areas(principal, action).filter(code=area_code).first()
     if area is None:
-        raise RegistryError("area_code", "area_not_allowed",
-                            f"area {area_code} is not a current eup/myeon/dong you may register households in")
+        raise RegistryError(
+            "area_code",
+            "area_not_allowed",
+            f"area {area_code} is not a current eup/myeon/dong you may register households in",
+        )
     return area
 
 
@@ -184,27 +189,51 @@ def _flags(h: Household) -> list[str]:
 def _person_view(p: Person, with_conditions: bool) -> PersonView:
     conditions = fields.decrypt_json(p.conditions_encrypted, default={}) if with_conditions else {}
     return PersonView(
-        id=p.pk, name=fields.decrypt(p.name_encrypted), birth_year=p.birth_year, sex=p.sex,
+        id=p.pk,
+        name=fields.decrypt(p.name_encrypted),
+        birth_year=p.birth_year,
+        sex=p.sex,
         phone=format_phone(fields.decrypt(p.phone_encrypted)),
-        conditions=list(conditions.get("codes", [])), condition_note=str(conditions.get("note", "")),
+        conditions=list(conditions.get("codes", [])),
+        condition_note=str(conditions.get("note", "")),
         is_primary=p.is_primary,
     )
 
 
 def _view(h: Household) -> HouseholdView:
     return HouseholdView(
-        id=h.pk, reference=h.reference, site_id=h.site_id, area_code=h.area_id, area_name=h.area.full_name,
-        address=fields.decrypt(h.address_encrypted), address_detail=fields.decrypt(h.address_detail_encrypted),
-        latitude=h.latitude, longitude=h.longitude, housing_type=h.housing_type, living_alone=h.living_alone,
-        older_adult=h.older_adult, disability=h.disability, chronic_illness=h.chronic_illness,
-        bedridden=h.bedridden, financial_crisis=h.financial_crisis, care_level=h.care_level, status=h.status,
-        processing_stopped=h.processing_stopped, retain_until=h.retain_until, created_at=h.created_at,
+        id=h.pk,
+        reference=h.reference,
+        site_id=h.site_id,
+        area_code=h.area_id,
+        area_name=h.area.full_name,
+        address=fields.decrypt(h.address_encrypted),
+        address_detail=fields.decrypt(h.address_detail_encrypted),
+        latitude=h.latitude,
+        longitude=h.longitude,
+        housing_type=h.housing_type,
+        living_alone=h.living_alone,
+        older_adult=h.older_adult,
+        disability=h.disability,
+        chronic_illness=h.chronic_illness,
+        bedridden=h.bedridden,
+        financial_crisis=h.financial_crisis,
+        care_level=h.care_level,
+        status=h.status,
+        processing_stopped=h.processing_stopped,
+        retain_until=h.retain_until,
+        created_at=h.created_at,
         updated_at=h.updated_at,
         persons=[_person_view(p, with_conditions=True) for p in h.persons.all()],
         contacts=[
-            ContactView(id=c.pk, name=fields.decrypt(c.name_encrypted), relation=c.relation,
-                        phone=format_phone(fields.decrypt(c.phone_encrypted)), receives_alerts=c.receives_alerts,
-                        priority=c.priority)
+            ContactView(
+                id=c.pk,
+                name=fields.decrypt(c.name_encrypted),
+                relation=c.relation,
+                phone=format_phone(fields.decrypt(c.phone_encrypted)),
+                receives_alerts=c.receives_alerts,
+                priority=c.priority,
+            )
             for c in h.contacts.all()
         ],
         consents=list(h.consents.select_related("recorded_by", "withdrawn_by").all()),
@@ -214,8 +243,15 @@ def _view(h: Household) -> HouseholdView:
 
 def read_household(actor: Actor, household_id: int) -> HouseholdView:
     household = _get_scoped(actor.principal, household_id, Action.VIEW)
-    audit.log(actor, AuditAction.VIEW, RESOURCE, object_id=household.pk, household_id=household.pk,
-              site_id=household.site_id, area_code=household.area_id)
+    audit.log(
+        actor,
+        AuditAction.VIEW,
+        RESOURCE,
+        object_id=household.pk,
+        household_id=household.pk,
+        site_id=household.site_id,
+        area_code=household.area_id,
+    )
     return _view(household)
 
 
@@ -231,12 +267,13 @@ class HouseholdFilters:
     sort: str = "reference"
 
 
-SORTS = {
+SORTS: dict[str, tuple[Any, ...]] = {
     "reference": ("reference",),
     "-care_level": ("-care_level", "reference"),
     "area": ("area_id", "reference"),
     "-updated": ("-updated_at", "-id"),
-    "birth_year": ("persons__birth_year", "reference"),
+    # Oldest main resident first; households without a birth year last on every database.
+    "birth_year": (F("primary_birth_year").asc(nulls_last=True), "reference"),
 }
 
 
@@ -253,25 +290,28 @@ def _search_query(q: str) -> Q:
     """Exact search through blind indexes: reference, name, phone or full address. No partial matching,
     by design: partial matching on encrypted personal data would need the data in clear.
 
-    The matching households are looked up first, each criterion through its own index, so the list
-    queries filter on primary keys instead of joining every person of every household in scope."""
+    The matching households are looked up first, each criterion through its own index, so that lists filter
+    on primary keys instead of joining every person of every household in scope."""
     q = q.strip()
     person = Q(name_index=fields.blind_index(fields.normalise_name(q)))
-    try:
+    with contextlib.suppress(DjangoValidationError):  # not a phone number: the other criteria still apply
         person |= Q(phone_index=fields.blind_index(canonical_phone(q)))
-    except Exception:  # noqa: BLE001, S110 — not a phone number; other criteria still apply
-        pass
     address_ix = fields.blind_index(fields.normalise_text(q))
     matches = (
-        Person.objects.filter(person).order_by().values_list("household_id", flat=True)
-        .union(Household.objects.filter(address_index=address_ix).order_by().values_list("pk", flat=True),
-               Household.objects.filter(reference__iexact=q).order_by().values_list("pk", flat=True))
+        Person.objects.filter(person)
+        .order_by()
+        .values_list("household_id", flat=True)
+        .union(
+            Household.objects.filter(address_index=address_ix).order_by().values_list("pk", flat=True),
+            Household.objects.filter(reference__iexact=q).order_by().values_list("pk", flat=True),
+        )
     )
     return Q(pk__in=sorted(matches))
 
 
-def filtered_households(principal: Principal, filters: HouseholdFilters, action: Action = Action.VIEW
-                        ) -> QuerySet[Household]:
+def filtered_households(
+    principal: Principal, filters: HouseholdFilters, action: Action = Action.VIEW
+) -> QuerySet[Household]:
     qs = visible_households(principal, action)
     if not filters.include_stopped:
         qs = qs.filter(processing_stopped=False)
@@ -297,21 +337,45 @@ def list_households(actor: Actor, filters: HouseholdFilters, page: int = 1, per_
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     ids = list(qs.order_by(*order).values_list("pk", flat=True)[(page - 1) * per_page : page * per_page])
-    households = {h.pk: h for h in Household.objects.filter(pk__in=ids).select_related("area")}
-    primaries: dict[int, Person] = {}
-    for p in Person.objects.filter(household_id__in=ids).order_by("household_id", "-is_primary", "id"):
-        primaries.setdefault(p.household_id, p)
+    # The page's households with their main resident's encrypted name, in one query.
+    primary = Person.objects.filter(household=OuterRef("pk")).order_by("-is_primary", "id")
+    households = {
+        h["pk"]: h
+        for h in Household.objects.filter(pk__in=ids).values(
+            "pk",
+            "reference",
+            "area_id",
+            "area__name",
+            "housing_type",
+            "care_level",
+            "status",
+            "processing_stopped",
+            "updated_at",
+            "primary_birth_year",
+            *FLAG_FIELDS,
+            primary_name=Subquery(primary.values("name_encrypted")[:1]),
+        )
+    }
     rows = []
     for hid in ids:
         h = households[hid]
-        primary = primaries.get(hid)
-        rows.append(HouseholdSummary(
-            id=h.pk, reference=h.reference, area_code=h.area_id, area_name=h.area.name,
-            primary_name=fields.decrypt(primary.name_encrypted) if primary else "",
-            birth_year=primary.birth_year if primary else None, housing_type=h.housing_type,
-            living_alone=h.living_alone, care_level=h.care_level, status=h.status, flags=_flags(h),
-            processing_stopped=h.processing_stopped, updated_at=h.updated_at,
-        ))
+        rows.append(
+            HouseholdSummary(
+                id=hid,
+                reference=h["reference"],
+                area_code=h["area_id"],
+                area_name=h["area__name"],
+                primary_name=fields.decrypt(h["primary_name"] or ""),
+                birth_year=h["primary_birth_year"],
+                housing_type=h["housing_type"],
+                living_alone=h["living_alone"],
+                care_level=h["care_level"],
+                status=h["status"],
+                flags=[f for f in FLAG_FIELDS if h[f]],
+                processing_stopped=h["processing_stopped"],
+                updated_at=h["updated_at"],
+            )
+        )
     if ids:
         action = AuditAction.SEARCH if filters.q else AuditAction.LIST
         audit.log_many(actor, action, RESOURCE, ids, site_id=actor.principal.site_id)
@@ -328,8 +392,14 @@ def map_points(actor: Actor, area_code: str | None = None, limit: int = 2000) ->
     if rows:
         audit.log_many(actor, AuditAction.LIST, RESOURCE, [r["pk"] for r in rows])
     return [
-        {"id": r["pk"], "reference": r["reference"], "lat": r["latitude"], "lon": r["longitude"],
-         "care_level": r["care_level"], "status": r["status"]}
+        {
+            "id": r["pk"],
+            "reference": r["reference"],
+            "lat": r["latitude"],
+            "lon": r["longitude"],
+            "care_level": r["care_level"],
+            "status": r["status"],
+        }
         for r in rows
     ]
 
@@ -364,37 +434,55 @@ def _encrypt_person(person: Person, data: PersonInput) -> None:
     person.phone_index = fields.blind_index(data.phone or "")
     person.conditions_encrypted = (
         fields.encrypt_json({"codes": data.conditions, "note": data.condition_note})
-        if data.conditions or data.condition_note else ""
+        if data.conditions or data.condition_note
+        else ""
     )
 
 
 def _new_contact(household: Household, data: ContactInput, priority: int) -> EmergencyContact:
     return EmergencyContact(
-        household=household, name_encrypted=fields.encrypt(data.name), relation=data.relation,
-        phone_encrypted=fields.encrypt(data.phone), phone_index=fields.blind_index(data.phone),
-        priority=priority, receives_alerts=data.receives_alerts,
+        household=household,
+        name_encrypted=fields.encrypt(data.name),
+        relation=data.relation,
+        phone_encrypted=fields.encrypt(data.phone),
+        phone_index=fields.blind_index(data.phone),
+        priority=priority,
+        receives_alerts=data.receives_alerts,
     )
 
 
 def _snapshot(h: Household) -> dict[str, Any]:
     return {
-        "area_code": h.area_id, "address": fields.decrypt(h.address_encrypted),
-        "address_detail": fields.decrypt(h.address_detail_encrypted), "latitude": h.latitude,
-        "longitude": h.longitude, "housing_type": h.housing_type, "care_level": int(h.care_level),
+        "area_code": h.area_id,
+        "address": fields.decrypt(h.address_encrypted),
+        "address_detail": fields.decrypt(h.address_detail_encrypted),
+        "latitude": h.latitude,
+        "longitude": h.longitude,
+        "housing_type": h.housing_type,
+        "care_level": int(h.care_level),
         **{f: getattr(h, f) for f in FLAG_FIELDS},
     }
 
 
 def _create(actor: Actor, site: Site, area: Area, data: HouseholdInput) -> Household:
     household = Household(
-        reference=_next_reference(), site=site, area=area,
+        reference=_next_reference(),
+        site=site,
+        area=area,
         address_encrypted=fields.encrypt(data.address),
         address_index=fields.blind_index(fields.normalise_text(data.address)),
         address_detail_encrypted=fields.encrypt(data.address_detail),
-        latitude=data.latitude, longitude=data.longitude, housing_type=data.housing_type,
-        living_alone=data.living_alone, older_adult=data.older_adult, disability=data.disability,
-        chronic_illness=data.chronic_illness, bedridden=data.bedridden, financial_crisis=data.financial_crisis,
+        latitude=data.latitude,
+        longitude=data.longitude,
+        housing_type=data.housing_type,
+        living_alone=data.living_alone,
+        older_adult=data.older_adult,
+        disability=data.disability,
+        chronic_illness=data.chronic_illness,
+        bedridden=data.bedridden,
+        financial_crisis=data.financial_crisis,
         care_level=data.care_level,
+        primary_birth_year=data.primary_person.birth_year,
     )
     household.save()
     person = Person(household=household, is_primary=True)
@@ -402,18 +490,39 @@ def _create(actor: Actor, site: Site, area: Area, data: HouseholdInput) -> House
     person.save()
     EmergencyContact.objects.bulk_create([_new_contact(household, c, i) for i, c in enumerate(data.contacts, 1)])
     user_id = actor.principal.user_id
-    Consent.objects.bulk_create([
-        Consent(household=household, person=person, purpose=c.purpose, method=c.method, given_on=c.given_on,
-                recorded_by_id=user_id)
-        for c in data.consents
-    ])
+    Consent.objects.bulk_create(
+        [
+            Consent(
+                household=household,
+                person=person,
+                purpose=c.purpose,
+                method=c.method,
+                given_on=c.given_on,
+                recorded_by_id=user_id,
+            )
+            for c in data.consents
+        ]
+    )
     HouseholdStatusChange.objects.create(household=household, to_status=HouseholdStatus.ACTIVE, by_id=user_id)
-    audit.log(actor, AuditAction.CREATE, RESOURCE, object_id=household.pk, household_id=household.pk,
-              site_id=site.pk, area_code=area.code,
-              changes={k: [None, v] for k, v in _snapshot(household).items()})
-    events.record("household.registered", site_id=site.pk, area_code=area.code, household_id=household.pk,
-                  subject=("household", household.pk), actor_role=actor.principal.role or "",
-                  data={"care_level": int(household.care_level), "flags": _flags(household)})
+    audit.log(
+        actor,
+        AuditAction.CREATE,
+        RESOURCE,
+        object_id=household.pk,
+        household_id=household.pk,
+        site_id=site.pk,
+        area_code=area.code,
+        changes={k: [None, v] for k, v in _snapshot(household).items()},
+    )
+    events.record(
+        "household.registered",
+        site_id=site.pk,
+        area_code=area.code,
+        household_id=household.pk,
+        subject=("household", household.pk),
+        actor_role=actor.principal.role or "",
+        data={"care_level": int(household.care_level), "flags": _flags(household)},
+    )
     return household
 
 
@@ -423,8 +532,11 @@ def register_household(actor: Actor, data: HouseholdInput) -> HouseholdView:
     area = _area_in_scope(principal, data.area_code, Action.CREATE)
     site = Site.objects.get(pk=principal.site_pk)
     if not any(c.purpose == ConsentPurpose.CARE_REGISTRY for c in data.consents):
-        raise RegistryError("consents", "consent_required",
-                            "registration needs the resident's consent to the care registry (care_registry)")
+        raise RegistryError(
+            "consents",
+            "consent_required",
+            "registration needs the resident's consent to the care registry (care_registry)",
+        )
     household = _create(actor, site, area, data)
     return _view(household)
 
@@ -452,11 +564,25 @@ def update_household(actor: Actor, household_id: int, change: HouseholdChange) -
     after = _snapshot(household)
     changed = audit.diff(before, after)
     if changed:
-        audit.log(actor, AuditAction.CHANGE, RESOURCE, object_id=household.pk, household_id=household.pk,
-                  site_id=household.site_id, area_code=household.area_id, changes=changed)
-        events.record("household.updated", site_id=household.site_id, area_code=household.area_id,
-                      household_id=household.pk, subject=("household", household.pk),
-                      actor_role=actor.principal.role or "", data={"fields": sorted(changed)})
+        audit.log(
+            actor,
+            AuditAction.CHANGE,
+            RESOURCE,
+            object_id=household.pk,
+            household_id=household.pk,
+            site_id=household.site_id,
+            area_code=household.area_id,
+            changes=changed,
+        )
+        events.record(
+            "household.updated",
+            site_id=household.site_id,
+            area_code=household.area_id,
+            household_id=household.pk,
+            subject=("household", household.pk),
+            actor_role=actor.principal.role or "",
+            data={"fields": sorted(changed)},
+        )
     return _view(household)
 
 
@@ -466,11 +592,24 @@ def add_person(actor: Actor, household_id: int, data: PersonInput) -> PersonView
     person = Person(household=household, is_primary=not household.persons.exists())
     _encrypt_person(person, data)
     person.save()
-    audit.log(actor, AuditAction.CREATE, "person", object_id=person.pk, household_id=household.pk,
-              site_id=household.site_id, area_code=household.area_id,
-              changes={"name": [None, data.name], "birth_year": [None, data.birth_year],
-                       "phone": [None, data.phone], "conditions": [None, data.conditions]})
-    household.save(update_fields=["updated_at"])
+    if person.is_primary:
+        household.primary_birth_year = data.birth_year
+    audit.log(
+        actor,
+        AuditAction.CREATE,
+        "person",
+        object_id=person.pk,
+        household_id=household.pk,
+        site_id=household.site_id,
+        area_code=household.area_id,
+        changes={
+            "name": [None, data.name],
+            "birth_year": [None, data.birth_year],
+            "phone": [None, data.phone],
+            "conditions": [None, data.conditions],
+        },
+    )
+    household.save(update_fields=["updated_at", "primary_birth_year"])
     return _person_view(person, with_conditions=True)
 
 
@@ -485,15 +624,37 @@ def update_person(actor: Actor, household_id: int, person_id: int, data: PersonI
     person.save()
     new = _person_view(person, with_conditions=True)
     changed = audit.diff(
-        {"name": old.name, "birth_year": old.birth_year, "sex": old.sex, "phone": old.phone,
-         "conditions": old.conditions, "condition_note": old.condition_note},
-        {"name": new.name, "birth_year": new.birth_year, "sex": new.sex, "phone": new.phone,
-         "conditions": new.conditions, "condition_note": new.condition_note},
+        {
+            "name": old.name,
+            "birth_year": old.birth_year,
+            "sex": old.sex,
+            "phone": old.phone,
+            "conditions": old.conditions,
+            "condition_note": old.condition_note,
+        },
+        {
+            "name": new.name,
+            "birth_year": new.birth_year,
+            "sex": new.sex,
+            "phone": new.phone,
+            "conditions": new.conditions,
+            "condition_note": new.condition_note,
+        },
     )
     if changed:
-        audit.log(actor, AuditAction.CHANGE, "person", object_id=person.pk, household_id=household.pk,
-                  site_id=household.site_id, area_code=household.area_id, changes=changed)
-        household.save(update_fields=["updated_at"])
+        audit.log(
+            actor,
+            AuditAction.CHANGE,
+            "person",
+            object_id=person.pk,
+            household_id=household.pk,
+            site_id=household.site_id,
+            area_code=household.area_id,
+            changes=changed,
+        )
+        if person.is_primary:
+            household.primary_birth_year = data.birth_year
+        household.save(update_fields=["updated_at", "primary_birth_year"])
     return new
 
 
@@ -503,29 +664,60 @@ def add_contact(actor: Actor, household_id: int, data: ContactInput) -> ContactV
     priority = household.contacts.count() + 1
     contact = _new_contact(household, data, priority)
     contact.save()
-    audit.log(actor, AuditAction.CREATE, "contact", object_id=contact.pk, household_id=household.pk,
-              site_id=household.site_id, area_code=household.area_id,
-              changes={"name": [None, data.name], "relation": [None, data.relation], "phone": [None, data.phone]})
-    return ContactView(id=contact.pk, name=data.name, relation=data.relation, phone=format_phone(data.phone),
-                       receives_alerts=data.receives_alerts, priority=priority)
+    audit.log(
+        actor,
+        AuditAction.CREATE,
+        "contact",
+        object_id=contact.pk,
+        household_id=household.pk,
+        site_id=household.site_id,
+        area_code=household.area_id,
+        changes={"name": [None, data.name], "relation": [None, data.relation], "phone": [None, data.phone]},
+    )
+    return ContactView(
+        id=contact.pk,
+        name=data.name,
+        relation=data.relation,
+        phone=format_phone(data.phone),
+        receives_alerts=data.receives_alerts,
+        priority=priority,
+    )
 
 
 @transaction.atomic
 def record_consent(actor: Actor, household_id: int, data: ConsentInput) -> Consent:
     household = _get_scoped(actor.principal, household_id, Action.CHANGE)
-    consent = Consent.objects.create(household=household, purpose=data.purpose, method=data.method,
-                                     given_on=data.given_on, recorded_by_id=actor.principal.user_id,
-                                     person=household.persons.filter(is_primary=True).first())
+    consent = Consent.objects.create(
+        household=household,
+        purpose=data.purpose,
+        method=data.method,
+        given_on=data.given_on,
+        recorded_by_id=actor.principal.user_id,
+        person=household.persons.filter(is_primary=True).first(),
+    )
     if data.purpose == ConsentPurpose.CARE_REGISTRY and household.processing_stopped:
         household.processing_stopped = False
         household.retain_until = None
         household.save(update_fields=["processing_stopped", "retain_until", "updated_at"])
-    audit.log(actor, AuditAction.CREATE, "consent", object_id=consent.pk, household_id=household.pk,
-              site_id=household.site_id, area_code=household.area_id,
-              changes={"purpose": [None, data.purpose], "given_on": [None, data.given_on.isoformat()]})
-    events.record("consent.given", site_id=household.site_id, area_code=household.area_id,
-                  household_id=household.pk, subject=("consent", consent.pk), actor_role=actor.principal.role or "",
-                  data={"purpose": data.purpose})
+    audit.log(
+        actor,
+        AuditAction.CREATE,
+        "consent",
+        object_id=consent.pk,
+        household_id=household.pk,
+        site_id=household.site_id,
+        area_code=household.area_id,
+        changes={"purpose": [None, data.purpose], "given_on": [None, data.given_on.isoformat()]},
+    )
+    events.record(
+        "consent.given",
+        site_id=household.site_id,
+        area_code=household.area_id,
+        household_id=household.pk,
+        subject=("consent", consent.pk),
+        actor_role=actor.principal.role or "",
+        data={"purpose": data.purpose},
+    )
     return consent
 
 
@@ -551,11 +743,25 @@ def withdraw_consent(actor: Actor, household_id: int, consent_id: int) -> Consen
         household.retain_until = timezone.localdate() + timedelta(days=retention_days(household.site))
         household.save(update_fields=["processing_stopped", "retain_until", "updated_at"])
         HouseholdGrant.objects.filter(household=household, revoked_at=None).update(revoked_at=timezone.now())
-    audit.log(actor, AuditAction.CHANGE, "consent", object_id=consent.pk, household_id=household.pk,
-              site_id=household.site_id, area_code=household.area_id, changes={"withdrawn": [False, True]})
-    events.record("consent.withdrawn", site_id=household.site_id, area_code=household.area_id,
-                  household_id=household.pk, subject=("consent", consent.pk), actor_role=actor.principal.role or "",
-                  data={"purpose": consent.purpose})
+    audit.log(
+        actor,
+        AuditAction.CHANGE,
+        "consent",
+        object_id=consent.pk,
+        household_id=household.pk,
+        site_id=household.site_id,
+        area_code=household.area_id,
+        changes={"withdrawn": [False, True]},
+    )
+    events.record(
+        "consent.withdrawn",
+        site_id=household.site_id,
+        area_code=household.area_id,
+        household_id=household.pk,
+        subject=("consent", consent.pk),
+        actor_role=actor.principal.role or "",
+        data={"purpose": consent.purpose},
+    )
     return consent
 
 
@@ -579,13 +785,32 @@ def change_status(actor: Actor, household_id: int, data: StatusInput) -> Househo
     elif not household.processing_stopped:
         household.retain_until = None
     household.save(update_fields=["status", "retain_until", "updated_at"])
-    HouseholdStatusChange.objects.create(household=household, from_status=previous, to_status=data.status,
-                                         by_id=actor.principal.user_id, reason=data.reason)
-    audit.log(actor, AuditAction.CHANGE, RESOURCE, object_id=household.pk, household_id=household.pk,
-              site_id=household.site_id, area_code=household.area_id, changes={"status": [previous, data.status]})
-    events.record("household.status_changed", site_id=household.site_id, area_code=household.area_id,
-                  household_id=household.pk, subject=("household", household.pk),
-                  actor_role=actor.principal.role or "", data={"from": previous, "to": data.status})
+    HouseholdStatusChange.objects.create(
+        household=household,
+        from_status=previous,
+        to_status=data.status,
+        by_id=actor.principal.user_id,
+        reason=data.reason,
+    )
+    audit.log(
+        actor,
+        AuditAction.CHANGE,
+        RESOURCE,
+        object_id=household.pk,
+        household_id=household.pk,
+        site_id=household.site_id,
+        area_code=household.area_id,
+        changes={"status": [previous, data.status]},
+    )
+    events.record(
+        "household.status_changed",
+        site_id=household.site_id,
+        area_code=household.area_id,
+        household_id=household.pk,
+        subject=("household", household.pk),
+        actor_role=actor.principal.role or "",
+        data={"from": previous, "to": data.status},
+    )
     return _view(household)
 
 
@@ -600,19 +825,50 @@ def grant_access(actor: Actor, household_id: int, user_id: int, kind: GrantKind)
     membership = Membership.objects.filter(user_id=user_id, role=expected[kind], site_id=household.site_id).first()
     if membership is None:
         raise RegistryError("user_id", "wrong_role", f"user {user_id} is not a {expected[kind]} of this site")
-    grant, _ = HouseholdGrant.objects.get_or_create(household=household, user_id=user_id, kind=kind, revoked_at=None,
-                                                    defaults={"granted_by_id": actor.principal.user_id})
-    audit.log(actor, AuditAction.CHANGE, "household_grant", object_id=grant.pk, household_id=household.pk,
-              site_id=household.site_id, area_code=household.area_id, changes={"grant": [None, f"{kind}:{user_id}"]})
+    grant, _ = HouseholdGrant.objects.get_or_create(
+        household=household,
+        user_id=user_id,
+        kind=kind,
+        revoked_at=None,
+        defaults={"granted_by_id": actor.principal.user_id},
+    )
+    audit.log(
+        actor,
+        AuditAction.CHANGE,
+        "household_grant",
+        object_id=grant.pk,
+        household_id=household.pk,
+        site_id=household.site_id,
+        area_code=household.area_id,
+        changes={"grant": [None, f"{kind}:{user_id}"]},
+    )
     return grant
 
 
 # --- bulk --------------------------------------------------------------------------------------------------
 
 CSV_COLUMNS = (
-    "area_code", "address", "address_detail", "latitude", "longitude", "housing_type", "living_alone",
-    "older_adult", "disability", "chronic_illness", "bedridden", "financial_crisis", "care_level",
-    "name", "birth_year", "sex", "phone", "conditions", "guardian_name", "guardian_relation", "guardian_phone",
+    "area_code",
+    "address",
+    "address_detail",
+    "latitude",
+    "longitude",
+    "housing_type",
+    "living_alone",
+    "older_adult",
+    "disability",
+    "chronic_illness",
+    "bedridden",
+    "financial_crisis",
+    "care_level",
+    "name",
+    "birth_year",
+    "sex",
+    "phone",
+    "conditions",
+    "guardian_name",
+    "guardian_relation",
+    "guardian_phone",
     "consent_given_on",
 )
 _TRUE = {"1", "true", "yes", "y", "예", "o", "x"}  # 'x'/'o' as ticked boxes in Korean spreadsheets
@@ -626,27 +882,46 @@ def _row_to_input(row: dict[str, str]) -> HouseholdInput:
     def number(name: str) -> float | None:
         return float(text(name)) if text(name) else None
 
-    person: dict[str, Any] = {"name": text("name"), "phone": text("phone") or None,
-                              "conditions": [c for c in text("conditions").replace(",", ";").split(";") if c.strip()]}
+    person: dict[str, Any] = {
+        "name": text("name"),
+        "phone": text("phone") or None,
+        "conditions": [c for c in text("conditions").replace(",", ";").split(";") if c.strip()],
+    }
     if text("birth_year"):
         person["birth_year"] = int(text("birth_year"))
     if text("sex"):
         person["sex"] = text("sex").upper()
     contacts = []
     if text("guardian_name") or text("guardian_phone"):
-        contacts.append({"name": text("guardian_name"), "relation": text("guardian_relation") or "가족",
-                         "phone": text("guardian_phone"), "receives_alerts": False})
+        contacts.append(
+            {
+                "name": text("guardian_name"),
+                "relation": text("guardian_relation") or "가족",
+                "phone": text("guardian_phone"),
+                "receives_alerts": False,
+            }
+        )
     consents = []
     if text("consent_given_on"):
-        consents.append({"purpose": ConsentPurpose.CARE_REGISTRY, "method": "written",
-                         "given_on": date.fromisoformat(text("consent_given_on"))})
+        consents.append(
+            {
+                "purpose": ConsentPurpose.CARE_REGISTRY,
+                "method": "written",
+                "given_on": date.fromisoformat(text("consent_given_on")),
+            }
+        )
     data: dict[str, Any] = {
-        "area_code": text("area_code"), "address": text("address"), "address_detail": text("address_detail"),
-        "latitude": number("latitude"), "longitude": number("longitude"),
+        "area_code": text("area_code"),
+        "address": text("address"),
+        "address_detail": text("address_detail"),
+        "latitude": number("latitude"),
+        "longitude": number("longitude"),
         "housing_type": text("housing_type") or "other",
         **{f: text(f).lower() in _TRUE for f in _BOOL_FIELDS},
         "care_level": int(text("care_level") or 1),
-        "primary_person": person, "contacts": contacts, "consents": consents,
+        "primary_person": person,
+        "contacts": contacts,
+        "consents": consents,
     }
     return HouseholdInput.model_validate(data)
 
@@ -682,8 +957,11 @@ def import_households_csv(actor: Actor, content: bytes, max_rows: int = 20000) -
         except ValidationError as exc:
             for err in exc.errors():
                 loc = [str(x) for x in err["loc"]]
-                column = {"primary_person": loc[-1], "contacts": "guardian_" + loc[-1],
-                          "consents": "consent_given_on"}.get(loc[0], loc[0])
+                column = {
+                    "primary_person": loc[-1],
+                    "contacts": "guardian_" + loc[-1],
+                    "consents": "consent_given_on",
+                }.get(loc[0], loc[0])
                 errors.append(RowError(row_no, column, err["msg"]))
             continue
         except ValueError as exc:
@@ -715,21 +993,50 @@ def export_households_csv(actor: Actor, filters: HouseholdFilters, reason: str) 
     qs = filtered_households(actor.principal, filters, Action.EXPORT).select_related("area").prefetch_related("persons")
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["reference", "area_code", "area_name", "address", "address_detail", "housing_type", "status",
-                     "care_level", *FLAG_FIELDS, "name", "birth_year", "phone"])
+    writer.writerow(
+        [
+            "reference",
+            "area_code",
+            "area_name",
+            "address",
+            "address_detail",
+            "housing_type",
+            "status",
+            "care_level",
+            *FLAG_FIELDS,
+            "name",
+            "birth_year",
+            "phone",
+        ]
+    )
     ids: list[int] = []
     for h in qs.order_by("reference").iterator(chunk_size=500):
         primary = next(iter(h.persons.all()), None)
-        writer.writerow([
-            h.reference, h.area_id, h.area.full_name, fields.decrypt(h.address_encrypted),
-            fields.decrypt(h.address_detail_encrypted), h.housing_type, h.status, h.care_level,
-            *[int(getattr(h, f)) for f in FLAG_FIELDS],
-            fields.decrypt(primary.name_encrypted) if primary else "", primary.birth_year if primary else "",
-            format_phone(fields.decrypt(primary.phone_encrypted)) if primary else "",
-        ])
+        writer.writerow(
+            [
+                h.reference,
+                h.area_id,
+                h.area.full_name,
+                fields.decrypt(h.address_encrypted),
+                fields.decrypt(h.address_detail_encrypted),
+                h.housing_type,
+                h.status,
+                h.care_level,
+                *[int(getattr(h, f)) for f in FLAG_FIELDS],
+                fields.decrypt(primary.name_encrypted) if primary else "",
+                primary.birth_year if primary else "",
+                format_phone(fields.decrypt(primary.phone_encrypted)) if primary else "",
+            ]
+        )
         ids.append(h.pk)
-    audit.log(actor, AuditAction.EXPORT, RESOURCE, record_count=len(ids), reason=reason.strip(),
-              site_id=actor.principal.site_id)
+    audit.log(
+        actor,
+        AuditAction.EXPORT,
+        RESOURCE,
+        record_count=len(ids),
+        reason=reason.strip(),
+        site_id=actor.principal.site_id,
+    )
     audit.log_many(actor, AuditAction.EXPORT, RESOURCE, ids, reason=reason.strip())
     return out.getvalue(), len(ids)
 
@@ -751,13 +1058,27 @@ def destroy_expired(actor: Actor, today: date | None = None) -> int:
         household.address_encrypted = ""
         household.address_index = ""
         household.address_detail_encrypted = ""
-        household.latitude = household.longitude = None
+        household.latitude = household.longitude = household.primary_birth_year = None
         household.destroyed_at = timezone.now()
         household.save()
-        audit.log(actor, AuditAction.DESTROY, RESOURCE, object_id=household.pk, household_id=household.pk,
-                  site_id=household.site_id, area_code=household.area_id, reason="retention period ended")
-        events.record("household.data_destroyed", site_id=household.site_id, area_code=household.area_id,
-                      household_id=household.pk, subject=("household", household.pk), actor_role="worker")
+        audit.log(
+            actor,
+            AuditAction.DESTROY,
+            RESOURCE,
+            object_id=household.pk,
+            household_id=household.pk,
+            site_id=household.site_id,
+            area_code=household.area_id,
+            reason="retention period ended",
+        )
+        events.record(
+            "household.data_destroyed",
+            site_id=household.site_id,
+            area_code=household.area_id,
+            household_id=household.pk,
+            subject=("household", household.pk),
+            actor_role="worker",
+        )
     return len(expired)
 
 
@@ -785,13 +1106,19 @@ def rotate_field_key() -> dict[str, int]:
         return v
 
     counts = {
-        "households": _rotate_rows(Household, ["address_encrypted", "address_detail_encrypted"],
-                                   {"address_index": ("address_encrypted", fields.normalise_text)}),
-        "persons": _rotate_rows(Person, ["name_encrypted", "phone_encrypted", "conditions_encrypted"],
-                                {"name_index": ("name_encrypted", fields.normalise_name),
-                                 "phone_index": ("phone_encrypted", same)}),
-        "contacts": _rotate_rows(EmergencyContact, ["name_encrypted", "phone_encrypted"],
-                                 {"phone_index": ("phone_encrypted", same)}),
+        "households": _rotate_rows(
+            Household,
+            ["address_encrypted", "address_detail_encrypted"],
+            {"address_index": ("address_encrypted", fields.normalise_text)},
+        ),
+        "persons": _rotate_rows(
+            Person,
+            ["name_encrypted", "phone_encrypted", "conditions_encrypted"],
+            {"name_index": ("name_encrypted", fields.normalise_name), "phone_index": ("phone_encrypted", same)},
+        ),
+        "contacts": _rotate_rows(
+            EmergencyContact, ["name_encrypted", "phone_encrypted"], {"phone_index": ("phone_encrypted", same)}
+        ),
         "second_factors": _rotate_rows(SecondFactor, ["secret_encrypted"], {}),
     }
     rotated = 0
