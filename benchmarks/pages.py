@@ -431,6 +431,11 @@ def seed(households: int, audit_rows: int, rng: random.Random) -> Seeded:
         # What autovacuum does shortly after a bulk load: planner statistics and the visibility map.
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
+    else:
+        # What `maeul worker` does when it starts and every hour (maeul.web.maintenance).
+        from maeul.web.maintenance import refresh_planner_statistics
+
+        refresh_planner_statistics()
     return seeded
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 SESSION_VERIFIED_KEY = "maeul_second_factor_ok"
+SESSION_REFRESHED_KEY = "maeul_refreshed_at"
+# The idle timeout is renewed at most this often: a database write per minute, not one per request.
+SESSION_REFRESH_SECONDS = 60
 _OPEN_PREFIXES = ("/static/", "/account/two-factor", "/account/logout", "/i18n/", "/healthz")
 
 
@@ -28,4 +32,19 @@ class SecondFactorMiddleware:
                 if request.path.startswith("/api/"):
                     return HttpResponse(status=401)
                 return HttpResponseRedirect(reverse("two_factor") + "?next=" + request.get_full_path())
+        return self.get_response(request)
+
+
+class SessionRefreshMiddleware:
+    """Keep a signed-in session alive while it is used, writing it back at most once a minute."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = request.session
+        if session.get("_auth_user_id"):
+            now = int(time.time())
+            if now - int(session.get(SESSION_REFRESHED_KEY, 0)) >= SESSION_REFRESH_SECONDS:
+                session[SESSION_REFRESHED_KEY] = now  # marks the session modified: saved with a new expiry
         return self.get_response(request)

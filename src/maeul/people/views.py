@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -87,6 +88,39 @@ def _filters(request: HttpRequest) -> services.HouseholdFilters:
     )
 
 
+def _column_labels() -> dict[str, str]:
+    return {
+        "no": _("No."),
+        "name": _("Name"),
+        "age": _("Age"),
+        "area": _("Eup/myeon/dong"),
+        "care": _("Care level"),
+        "flags": _("Flags"),
+        "status": _("Status"),
+        "stopped": _("Processing stopped"),
+    }
+
+
+def _row_labels(rows: list[services.HouseholdSummary]) -> list[dict[str, Any]]:
+    """Labels worked out once per page in Python: a list page is rendered on every filter change."""
+    care = {level.value: (str(level.label), cls) for level, cls in zip(CareLevel, ("", "medium", "high"), strict=True)}
+    statuses = {k: str(v) for k, v in HouseholdStatus.choices}
+    flags = {k: str(v) for k, v in FLAG_LABELS.items()}
+    this_year = timezone.localdate().year
+    return [
+        {
+            "h": row,
+            "url": reverse("household_detail", args=[row.id]),
+            "care": care[row.care_level][0],
+            "care_class": care[row.care_level][1],
+            "status": statuses.get(row.status, row.status),
+            "flags": [flags[f] for f in row.flags],
+            "age": this_year - row.birth_year if row.birth_year else None,
+        }
+        for row in rows
+    ]
+
+
 @requires(Resource.HOUSEHOLD, Action.VIEW)
 def household_list(request: HttpRequest) -> HttpResponse:
     principal = request_principal(request)
@@ -97,6 +131,8 @@ def household_list(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     context = {
         "page": page,
+        "rows": _row_labels(page.rows),
+        "cols": _column_labels(),
         "filters": filters,
         "query": query.urlencode(),
         "areas": services.assignable_areas(principal, Action.VIEW)

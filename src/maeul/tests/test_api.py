@@ -15,7 +15,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from maeul.accounts import services as accounts
-from maeul.conftest import CHEONGUN, SAJIK
+from maeul.conftest import CHEONGUN, SAJIK, signed_in
 from maeul.wsgi import application
 
 PROBLEM = "application/problem+json"
@@ -118,3 +118,14 @@ def test_openapi_operations_never_fail_with_a_server_error(case: Any, api_token:
     case.call_and_validate(
         headers={"Authorization": f"Bearer {api_token}"}, checks=[not_a_server_error, response_schema_conformance]
     )
+
+
+@pytest.mark.django_db
+def test_nul_characters_are_refused_clearly(official) -> None:  # type: ignore[no-untyped-def]
+    client, auth = _client(official)
+    response = client.get("/api/v1/areas", {"q": "종로\x00"}, **auth)
+    assert response.status_code == 400 and response["Content-Type"] == PROBLEM
+    body = _new_household(address="서울특별시 종로구 자하문로 92\x00")
+    assert client.post("/api/v1/households", body, content_type="application/json", **auth).status_code == 400
+    page = signed_in(official).get("/households/", {"q": "\x00"})
+    assert page.status_code == 400

@@ -66,9 +66,23 @@ def test_repeated_failures_are_throttled(official) -> None:  # type: ignore[no-u
     assert LoginAttempt.objects.filter(username=official.username, succeeded=True).count() == 0
 
 
-def test_sessions_expire_when_idle() -> None:
-    assert settings.SESSION_COOKIE_AGE <= 60 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST and settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
+def test_sessions_expire_when_idle_and_are_renewed_while_used(official, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from django.contrib.sessions.models import Session
+
+    from maeul.accounts import middleware
+    from maeul.conftest import signed_in
+
+    assert settings.SESSION_COOKIE_AGE <= 60 * 60 and settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
+    client = signed_in(official)
+    client.get("/")
+    key = client.session.session_key
+    first = Session.objects.get(session_key=key).expire_date
+    client.get("/")
+    assert Session.objects.get(session_key=key).expire_date == first  # not rewritten within the minute
+    real_time = middleware.time.time
+    monkeypatch.setattr(middleware.time, "time", lambda: real_time() + 120)
+    client.get("/")
+    assert Session.objects.get(session_key=key).expire_date > first
 
 
 def test_totp_secrets_are_encrypted(official) -> None:  # type: ignore[no-untyped-def]

@@ -3,13 +3,16 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand
 
 from maeul.audit import retention
+from maeul.web.maintenance import refresh_planner_statistics
 
 log = logging.getLogger("maeul.worker")
+STATISTICS_INTERVAL = 3600.0
 
 
 class Command(BaseCommand):
@@ -26,7 +29,12 @@ class Command(BaseCommand):
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
+        last_statistics = 0.0
         while not stop.is_set():
+            if time.monotonic() - last_statistics > STATISTICS_INTERVAL:
+                # Idempotent and cheap, so an in-memory interval is enough: a restart just runs it again.
+                refresh_planner_statistics()
+                last_statistics = time.monotonic()
             if retention.due():
                 record = retention.run()
                 log.info(
