@@ -243,15 +243,7 @@ def _view(h: Household) -> HouseholdView:
 
 def read_household(actor: Actor, household_id: int) -> HouseholdView:
     household = _get_scoped(actor.principal, household_id, Action.VIEW)
-    audit.log(
-        actor,
-        AuditAction.VIEW,
-        RESOURCE,
-        object_id=household.pk,
-        household_id=household.pk,
-        site_id=household.site_id,
-        area_code=household.area_id,
-    )
+    _audit(actor, AuditAction.VIEW, household, resource=RESOURCE, object_id=household.pk)
     return _view(household)
 
 
@@ -414,6 +406,48 @@ def counts_by_area(principal: Principal) -> dict[str, dict[str, int]]:
     return out
 
 
+def _audit(
+    actor: Actor,
+    action: AuditAction,
+    household: Household,
+    *,
+    resource: str = RESOURCE,
+    object_id: str | int = "",
+    **details: Any,
+) -> None:
+    """An access record about one household, with its site and area."""
+    audit.log(
+        actor,
+        action,
+        resource,
+        object_id=object_id,
+        household_id=household.pk,
+        site_id=household.site_id,
+        area_code=household.area_id,
+        **details,
+    )
+
+
+def _event(
+    kind: str,
+    household: Household,
+    *,
+    actor: Actor,
+    subject: tuple[str, str | int] | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """A domain event about one household (codes only, never personal data)."""
+    events.record(
+        kind,
+        site_id=household.site_id,
+        area_code=household.area_id,
+        household_id=household.pk,
+        subject=subject or ("household", household.pk),
+        actor_role=actor.principal.role or "",
+        data=data,
+    )
+
+
 # --- writing -----------------------------------------------------------------------------------------------
 
 
@@ -504,23 +538,17 @@ def _create(actor: Actor, site: Site, area: Area, data: HouseholdInput) -> House
         ]
     )
     HouseholdStatusChange.objects.create(household=household, to_status=HouseholdStatus.ACTIVE, by_id=user_id)
-    audit.log(
+    _audit(
         actor,
         AuditAction.CREATE,
-        RESOURCE,
+        household,
         object_id=household.pk,
-        household_id=household.pk,
-        site_id=site.pk,
-        area_code=area.code,
         changes={k: [None, v] for k, v in _snapshot(household).items()},
     )
-    events.record(
+    _event(
         "household.registered",
-        site_id=site.pk,
-        area_code=area.code,
-        household_id=household.pk,
-        subject=("household", household.pk),
-        actor_role=actor.principal.role or "",
+        household,
+        actor=actor,
         data={"care_level": int(household.care_level), "flags": _flags(household)},
     )
     return household
@@ -564,24 +592,13 @@ def update_household(actor: Actor, household_id: int, change: HouseholdChange) -
     after = _snapshot(household)
     changed = audit.diff(before, after)
     if changed:
-        audit.log(
-            actor,
-            AuditAction.CHANGE,
-            RESOURCE,
-            object_id=household.pk,
-            household_id=household.pk,
-            site_id=household.site_id,
-            area_code=household.area_id,
-            changes=changed,
-        )
-        events.record(
+        _audit(actor, AuditAction.CHANGE, household, resource=RESOURCE, object_id=household.pk, changes=changed)
+        _event(
             "household.updated",
-            site_id=household.site_id,
-            area_code=household.area_id,
-            household_id=household.pk,
+            household,
             subject=("household", household.pk),
-            actor_role=actor.principal.role or "",
             data={"fields": sorted(changed)},
+            actor=actor,
         )
     return _view(household)
 
@@ -594,14 +611,12 @@ def add_person(actor: Actor, household_id: int, data: PersonInput) -> PersonView
     person.save()
     if person.is_primary:
         household.primary_birth_year = data.birth_year
-    audit.log(
+    _audit(
         actor,
         AuditAction.CREATE,
-        "person",
+        household,
+        resource="person",
         object_id=person.pk,
-        household_id=household.pk,
-        site_id=household.site_id,
-        area_code=household.area_id,
         changes={
             "name": [None, data.name],
             "birth_year": [None, data.birth_year],
@@ -642,16 +657,7 @@ def update_person(actor: Actor, household_id: int, person_id: int, data: PersonI
         },
     )
     if changed:
-        audit.log(
-            actor,
-            AuditAction.CHANGE,
-            "person",
-            object_id=person.pk,
-            household_id=household.pk,
-            site_id=household.site_id,
-            area_code=household.area_id,
-            changes=changed,
-        )
+        _audit(actor, AuditAction.CHANGE, household, resource="person", object_id=person.pk, changes=changed)
         if person.is_primary:
             household.primary_birth_year = data.birth_year
         household.save(update_fields=["updated_at", "primary_birth_year"])
@@ -664,14 +670,12 @@ def add_contact(actor: Actor, household_id: int, data: ContactInput) -> ContactV
     priority = household.contacts.count() + 1
     contact = _new_contact(household, data, priority)
     contact.save()
-    audit.log(
+    _audit(
         actor,
         AuditAction.CREATE,
-        "contact",
+        household,
+        resource="contact",
         object_id=contact.pk,
-        household_id=household.pk,
-        site_id=household.site_id,
-        area_code=household.area_id,
         changes={"name": [None, data.name], "relation": [None, data.relation], "phone": [None, data.phone]},
     )
     return ContactView(
@@ -699,25 +703,15 @@ def record_consent(actor: Actor, household_id: int, data: ConsentInput) -> Conse
         household.processing_stopped = False
         household.retain_until = None
         household.save(update_fields=["processing_stopped", "retain_until", "updated_at"])
-    audit.log(
+    _audit(
         actor,
         AuditAction.CREATE,
-        "consent",
+        household,
+        resource="consent",
         object_id=consent.pk,
-        household_id=household.pk,
-        site_id=household.site_id,
-        area_code=household.area_id,
         changes={"purpose": [None, data.purpose], "given_on": [None, data.given_on.isoformat()]},
     )
-    events.record(
-        "consent.given",
-        site_id=household.site_id,
-        area_code=household.area_id,
-        household_id=household.pk,
-        subject=("consent", consent.pk),
-        actor_role=actor.principal.role or "",
-        data={"purpose": data.purpose},
-    )
+    _event("consent.given", household, subject=("consent", consent.pk), data={"purpose": data.purpose}, actor=actor)
     return consent
 
 
@@ -743,24 +737,16 @@ def withdraw_consent(actor: Actor, household_id: int, consent_id: int) -> Consen
         household.retain_until = timezone.localdate() + timedelta(days=retention_days(household.site))
         household.save(update_fields=["processing_stopped", "retain_until", "updated_at"])
         HouseholdGrant.objects.filter(household=household, revoked_at=None).update(revoked_at=timezone.now())
-    audit.log(
+    _audit(
         actor,
         AuditAction.CHANGE,
-        "consent",
+        household,
+        resource="consent",
         object_id=consent.pk,
-        household_id=household.pk,
-        site_id=household.site_id,
-        area_code=household.area_id,
         changes={"withdrawn": [False, True]},
     )
-    events.record(
-        "consent.withdrawn",
-        site_id=household.site_id,
-        area_code=household.area_id,
-        household_id=household.pk,
-        subject=("consent", consent.pk),
-        actor_role=actor.principal.role or "",
-        data={"purpose": consent.purpose},
+    _event(
+        "consent.withdrawn", household, subject=("consent", consent.pk), data={"purpose": consent.purpose}, actor=actor
     )
     return consent
 
@@ -792,24 +778,20 @@ def change_status(actor: Actor, household_id: int, data: StatusInput) -> Househo
         by_id=actor.principal.user_id,
         reason=data.reason,
     )
-    audit.log(
+    _audit(
         actor,
         AuditAction.CHANGE,
-        RESOURCE,
+        household,
+        resource=RESOURCE,
         object_id=household.pk,
-        household_id=household.pk,
-        site_id=household.site_id,
-        area_code=household.area_id,
         changes={"status": [previous, data.status]},
     )
-    events.record(
+    _event(
         "household.status_changed",
-        site_id=household.site_id,
-        area_code=household.area_id,
-        household_id=household.pk,
+        household,
         subject=("household", household.pk),
-        actor_role=actor.principal.role or "",
         data={"from": previous, "to": data.status},
+        actor=actor,
     )
     return _view(household)
 
@@ -832,14 +814,12 @@ def grant_access(actor: Actor, household_id: int, user_id: int, kind: GrantKind)
         revoked_at=None,
         defaults={"granted_by_id": actor.principal.user_id},
     )
-    audit.log(
+    _audit(
         actor,
         AuditAction.CHANGE,
-        "household_grant",
+        household,
+        resource="household_grant",
         object_id=grant.pk,
-        household_id=household.pk,
-        site_id=household.site_id,
-        area_code=household.area_id,
         changes={"grant": [None, f"{kind}:{user_id}"]},
     )
     return grant
@@ -1061,24 +1041,15 @@ def destroy_expired(actor: Actor, today: date | None = None) -> int:
         household.latitude = household.longitude = household.primary_birth_year = None
         household.destroyed_at = timezone.now()
         household.save()
-        audit.log(
+        _audit(
             actor,
             AuditAction.DESTROY,
-            RESOURCE,
+            household,
+            resource=RESOURCE,
             object_id=household.pk,
-            household_id=household.pk,
-            site_id=household.site_id,
-            area_code=household.area_id,
             reason="retention period ended",
         )
-        events.record(
-            "household.data_destroyed",
-            site_id=household.site_id,
-            area_code=household.area_id,
-            household_id=household.pk,
-            subject=("household", household.pk),
-            actor_role="worker",
-        )
+        _event("household.data_destroyed", household, subject=("household", household.pk), actor=actor)
     return len(expired)
 
 
