@@ -19,6 +19,7 @@ urlpatterns = [
     path("account/two-factor/", accounts.two_factor_view, name="two_factor"),
     path("account/logout/", accounts.logout_view, name="logout"),
     path("account/", accounts.account_view, name="account"),
+    path("account/password/", accounts.password_view, name="password"),
     path("account/tokens/<int:token_id>/revoke/", accounts.revoke_token_view, name="revoke_token"),
     path("areas/suggest/", areas.area_suggestion, name="area_suggestion"),
     path("areas/<str:code>/", areas.area_detail, name="area_detail"),

@@ -8,11 +8,14 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
+from maeul.accounts.principal import request_principal
+
 SESSION_VERIFIED_KEY = "maeul_second_factor_ok"
 SESSION_REFRESHED_KEY = "maeul_refreshed_at"
 # The idle timeout is renewed at most this often: a database write per minute, not one per request.
 SESSION_REFRESH_SECONDS = 60
 _OPEN_PREFIXES = ("/static/", "/account/two-factor", "/account/logout", "/i18n/", "/healthz")
+_PASSWORD_PAGE = "/account/password/"  # noqa: S105 — a URL path, not a secret
 
 
 class SecondFactorMiddleware:
@@ -32,6 +35,15 @@ class SecondFactorMiddleware:
                 if request.path.startswith("/api/"):
                     return HttpResponse(status=401)
                 return HttpResponseRedirect(reverse("two_factor") + "?next=" + request.get_full_path())
+        if (
+            user.is_authenticated
+            and not request.path.startswith((*_OPEN_PREFIXES, _PASSWORD_PAGE))
+            and request_principal(request).must_change_password
+        ):
+            # Accounts opened with a temporary password set their own before anything else.
+            if request.path.startswith("/api/"):
+                return HttpResponse(status=403)
+            return HttpResponseRedirect(_PASSWORD_PAGE)
         return self.get_response(request)
 
 

@@ -17,6 +17,9 @@ class Membership(models.Model):
     areas = models.ManyToManyField(Area, blank=True, related_name="memberships")
     organisation = models.CharField(max_length=120, blank=True)
     is_demo = models.BooleanField(default=False)
+    must_change_password = models.BooleanField(
+        default=False, help_text="Set for accounts opened with a temporary password; cleared when the user sets one"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

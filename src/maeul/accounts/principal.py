@@ -19,6 +19,7 @@ class Principal:
     site_id: int | None
     area_codes: frozenset[str] = field(default_factory=frozenset)
     is_superuser: bool = False
+    must_change_password: bool = False
 
     def scope(self, resource: Resource, action: Action) -> Scope | None:
         return scope_for(self.role, resource, action)
@@ -59,6 +60,7 @@ def principal_for(user: AbstractBaseUser | AnonymousUser) -> Principal:
         site_id=membership.site_id,
         area_codes=codes,
         is_superuser=bool(getattr(user, "is_superuser", False)),
+        must_change_password=membership.must_change_password,
     )
 
 

@@ -104,6 +104,7 @@ def open_account(
     user = create_account(
         username, password, role, site=site, areas=areas, organisation=organisation, display_name=display_name
     )
+    Membership.objects.filter(user=user).update(must_change_password=True)
     events.record(
         "account.opened",
         site_id=site.pk if site else None,
@@ -122,6 +123,13 @@ def close_account(site: Site, user_id: int) -> bool:
     membership.user.save(update_fields=["is_active"])
     ApiToken.objects.filter(user_id=user_id, revoked_at=None).update(revoked_at=timezone.now())
     return True
+
+
+def set_own_password(user: User, new_password: str) -> None:
+    """The user's own new password (validated by the form); lifts the temporary-password requirement."""
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    Membership.objects.filter(user=user).update(must_change_password=False)
 
 
 class LoginThrottled(Exception):

@@ -204,3 +204,21 @@ def close_member_view(request: HttpRequest, user_id: int) -> HttpResponse:
     elif services.close_account(Site.objects.get(pk=principal.site_pk), user_id):
         messages.success(request, _("Account closed and its API tokens revoked."))
     return redirect("members")
+
+
+@login_only
+def password_view(request: HttpRequest) -> HttpResponse:
+    """Set one's own password: required after a temporary one, possible at any time."""
+    from django.contrib.auth import update_session_auth_hash
+    from django.contrib.auth.forms import PasswordChangeForm
+    from django.contrib.auth.models import User
+
+    user = request.user
+    assert isinstance(user, User)
+    form = PasswordChangeForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.set_own_password(user, form.cleaned_data["new_password1"])
+        update_session_auth_hash(request, user)
+        messages.success(request, _("Your password has been changed."))
+        return redirect("home")
+    return render(request, "accounts/password.html", {"form": form})

@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from maeul.accounts.middleware import SESSION_VERIFIED_KEY
 from maeul.accounts.models import ApiToken, Membership
 from maeul.accounts.roles import Role
 from maeul.accounts.services import issue_api_token
@@ -23,8 +24,19 @@ def test_site_admin_opens_and_closes_accounts(site, site_admin, other_site) -> N
     password = body.split('id="temporary-password">')[1].split("<")[0]
     member = Membership.objects.get(user__username="kim.official")
     assert member.site == site and list(member.areas.values_list("code", flat=True)) == [CHEONGUN]
-    login = Client().post("/account/login/", {"username": "kim.official", "password": password})
+    newcomer = Client()
+    login = newcomer.post("/account/login/", {"username": "kim.official", "password": password})
     assert login.status_code == 302 and "two-factor" in login["Location"]
+    session = newcomer.session
+    session[SESSION_VERIFIED_KEY] = True  # the second factor has its own tests
+    session.save()
+    assert newcomer.get("/households/")["Location"] == "/account/password/"
+    new_password = "a-better-password-2026"
+    changed = newcomer.post(
+        "/account/password/", {"old_password": password, "new_password1": new_password, "new_password2": new_password}
+    )
+    assert changed.status_code == 302
+    assert newcomer.get("/households/").status_code == 200
     taken = client.post("/site/accounts/", {"username": "KIM.official", "role": "helper"})
     assert "taken" in taken.content.decode()
     outside = client.post("/site/accounts/", {"username": "x", "role": "helper", "area_codes": ["4183025000"]})
