@@ -162,12 +162,13 @@ def _seed_batch(
     retention: int,
 ) -> list[Any]:
     """Households with their primary person, contact, consent, status change, registration event and audit
-    row, encrypted and indexed as ``people.services._create`` does. Returns the saved households."""
+    row, built by ``people.services.build_household`` as registration builds them. Returns the saved households."""
     from django.db import transaction
     from django.utils import timezone
 
     from maeul.audit.models import AuditAction, AuditEntry
     from maeul.events.models import DomainEvent
+    from maeul.people import services as people
     from maeul.people.models import (
         Consent,
         EmergencyContact,
@@ -190,48 +191,12 @@ def _seed_batch(
         status = _status(rng)
         stopped = rng.random() < 0.02
         ends = status in (HouseholdStatus.MOVED, HouseholdStatus.DECEASED) or stopped
-        h = Household(
-            reference=f"H-{first_number + offset:06d}",
-            site=site,
-            area=areas[data.area_code],
-            address_encrypted=fields.encrypt(data.address),
-            address_index=fields.blind_index(fields.normalise_text(data.address)),
-            address_detail_encrypted=fields.encrypt(data.address_detail),
-            latitude=data.latitude,
-            longitude=data.longitude,
-            housing_type=data.housing_type,
-            living_alone=data.living_alone,
-            older_adult=data.older_adult,
-            disability=data.disability,
-            chronic_illness=data.chronic_illness,
-            bedridden=data.bedridden,
-            financial_crisis=data.financial_crisis,
-            care_level=data.care_level,
-            primary_birth_year=data.primary_person.birth_year,
-            status=status,
-            processing_stopped=stopped,
-            retain_until=today + timedelta(days=retention) if ends else None,
-            created_at=created,
-            updated_at=updated,
-        )
-        p = data.primary_person
-        persons.append(
-            Person(
-                household=h,
-                is_primary=True,
-                name_encrypted=fields.encrypt(p.name),
-                name_index=fields.blind_index(fields.normalise_name(p.name)),
-                birth_year=p.birth_year,
-                sex=p.sex,
-                phone_encrypted=fields.encrypt(p.phone or ""),
-                phone_index=fields.blind_index(p.phone or ""),
-                conditions_encrypted=(
-                    fields.encrypt_json({"codes": p.conditions, "note": p.condition_note})
-                    if p.conditions or p.condition_note
-                    else ""
-                ),
-            )
-        )
+        h, person = people.build_household(f"H-{first_number + offset:06d}", site, areas[data.area_code], data)
+        h.status = status
+        h.processing_stopped = stopped
+        h.retain_until = today + timedelta(days=retention) if ends else None
+        h.created_at, h.updated_at = created, updated
+        persons.append(person)
         households.append(h)
     with transaction.atomic(), explicit_timestamps():
         Household.objects.bulk_create(households, batch_size=1000)
@@ -242,18 +207,7 @@ def _seed_batch(
         events: list[DomainEvent] = []
         entries: list[AuditEntry] = []
         for h, person, data in zip(households, persons, inputs, strict=True):
-            for priority, c in enumerate(data.contacts, 1):
-                contacts.append(
-                    EmergencyContact(
-                        household=h,
-                        name_encrypted=fields.encrypt(c.name),
-                        relation=c.relation,
-                        phone_encrypted=fields.encrypt(c.phone),
-                        phone_index=fields.blind_index(c.phone),
-                        priority=priority,
-                        receives_alerts=c.receives_alerts,
-                    )
-                )
+            contacts += [people.build_contact(h, c, priority) for priority, c in enumerate(data.contacts, 1)]
             consents += [
                 Consent(
                     household=h,

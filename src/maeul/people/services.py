@@ -473,7 +473,8 @@ def _encrypt_person(person: Person, data: PersonInput) -> None:
     )
 
 
-def _new_contact(household: Household, data: ContactInput, priority: int) -> EmergencyContact:
+def build_contact(household: Household, data: ContactInput, priority: int) -> EmergencyContact:
+    """An unsaved emergency contact, encrypted and indexed as the registry stores it."""
     return EmergencyContact(
         household=household,
         name_encrypted=fields.encrypt(data.name),
@@ -498,9 +499,11 @@ def _snapshot(h: Household) -> dict[str, Any]:
     }
 
 
-def _create(actor: Actor, site: Site, area: Area, data: HouseholdInput) -> Household:
+def build_household(reference: str, site: Site, area: Area, data: HouseholdInput) -> tuple[Household, Person]:
+    """An unsaved household and its main resident, encrypted and indexed exactly as the registry stores them.
+    Registration saves them; the benchmark's bulk seeding uses the same rows."""
     household = Household(
-        reference=_next_reference(),
+        reference=reference,
         site=site,
         area=area,
         address_encrypted=fields.encrypt(data.address),
@@ -518,11 +521,17 @@ def _create(actor: Actor, site: Site, area: Area, data: HouseholdInput) -> House
         care_level=data.care_level,
         primary_birth_year=data.primary_person.birth_year,
     )
-    household.save()
     person = Person(household=household, is_primary=True)
     _encrypt_person(person, data.primary_person)
+    return household, person
+
+
+def _create(actor: Actor, site: Site, area: Area, data: HouseholdInput) -> Household:
+    household, person = build_household(_next_reference(), site, area, data)
+    household.save()
+    person.household = household  # re-assign so the saved primary key is taken
     person.save()
-    EmergencyContact.objects.bulk_create([_new_contact(household, c, i) for i, c in enumerate(data.contacts, 1)])
+    EmergencyContact.objects.bulk_create([build_contact(household, c, i) for i, c in enumerate(data.contacts, 1)])
     user_id = actor.principal.user_id
     Consent.objects.bulk_create(
         [
@@ -668,7 +677,7 @@ def update_person(actor: Actor, household_id: int, person_id: int, data: PersonI
 def add_contact(actor: Actor, household_id: int, data: ContactInput) -> ContactView:
     household = _get_scoped(actor.principal, household_id, Action.CHANGE)
     priority = household.contacts.count() + 1
-    contact = _new_contact(household, data, priority)
+    contact = build_contact(household, data, priority)
     contact.save()
     _audit(
         actor,
