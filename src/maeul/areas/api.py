@@ -33,7 +33,6 @@ class AreaChangeOut(Schema):
     new_name: str
     effective: date | None
     distance_km: float | None
-    note: str
 
 
 class AreaQuery(Schema):

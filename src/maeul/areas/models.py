@@ -71,7 +71,6 @@ class AreaChange(models.Model):
     new_name = models.CharField(max_length=120, blank=True)
     effective = models.DateField(null=True, blank=True)
     distance_km = models.FloatField(null=True, blank=True, help_text="For inferred successions: centroid distance")
-    note = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["area_import_id", "code", "kind"]

@@ -37,6 +37,24 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[
     return {k: [before.get(k), after.get(k)] for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
 
 
+def _entry(
+    actor: Actor, action: AuditAction, resource: str, at: datetime, site_id: int | None, **values: Any
+) -> AuditEntry:
+    p = actor.principal
+    return AuditEntry(
+        at=at,
+        actor_id=p.user_id,
+        actor_username=p.username,
+        actor_role=p.role or ("superuser" if p.is_superuser else ""),
+        address=actor.address,
+        channel=actor.channel,
+        action=action,
+        resource=resource,
+        site_id=site_id if site_id is not None else p.site_id,
+        **values,
+    )
+
+
 def log(
     actor: Actor,
     action: AuditAction,
@@ -50,24 +68,21 @@ def log(
     reason: str = "",
     changes: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
-    p = actor.principal
-    return AuditEntry.objects.create(
-        at=timezone.now(),
-        actor_id=p.user_id,
-        actor_username=p.username,
-        actor_role=p.role or ("superuser" if p.is_superuser else ""),
-        address=actor.address,
-        channel=actor.channel,
-        action=action,
-        resource=resource,
+    entry = _entry(
+        actor,
+        action,
+        resource,
+        timezone.now(),
+        site_id,
         object_id=str(object_id),
         household_id=household_id,
-        site_id=site_id if site_id is not None else p.site_id,
         area_code=area_code,
         record_count=record_count,
         reason=reason[:300],
         changes_encrypted=fields.encrypt_json(dict(changes)) if changes else "",
     )
+    entry.save()
+    return entry
 
 
 def log_many(
@@ -80,24 +95,10 @@ def log_many(
     reason: str = "",
 ) -> None:
     """One row per household shown, so 'who saw household X' is a single indexed query."""
-    p = actor.principal
     now = timezone.now()
     AuditEntry.objects.bulk_create(
         [
-            AuditEntry(
-                at=now,
-                actor_id=p.user_id,
-                actor_username=p.username,
-                actor_role=p.role or "",
-                address=actor.address,
-                channel=actor.channel,
-                action=action,
-                resource=resource,
-                object_id=str(hid),
-                household_id=hid,
-                site_id=site_id if site_id is not None else p.site_id,
-                reason=reason[:300],
-            )
+            _entry(actor, action, resource, now, site_id, object_id=str(hid), household_id=hid, reason=reason[:300])
             for hid in household_ids
         ]
     )

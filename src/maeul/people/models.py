@@ -41,6 +41,12 @@ class CareLevel(models.IntegerChoices):
     HIGH = 3, _("High")
 
 
+# Coded vulnerability flags, in the order lists, indexes and the CSV format use them.
+VULNERABILITY_FLAGS = ("living_alone", "older_adult", "disability", "chronic_illness", "bedridden", "financial_crisis")
+# What list filters test, carried in the list indexes so a count is read from the index alone.
+LIST_FILTER_FIELDS = ("care_level", "status", "housing_type", *VULNERABILITY_FLAGS)
+
+
 class Household(models.Model):
     reference = models.CharField(max_length=20, unique=True, help_text="Public reference, e.g. H-000123")
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="households")
@@ -82,15 +88,7 @@ class Household(models.Model):
                     "processing_stopped",
                     "area",
                     "reference",
-                    "care_level",
-                    "status",
-                    "housing_type",
-                    "living_alone",
-                    "older_adult",
-                    "disability",
-                    "chronic_illness",
-                    "bedridden",
-                    "financial_crisis",
+                    *LIST_FILTER_FIELDS,
                 ],
                 name="people_hh_count",
             ),
@@ -101,15 +99,7 @@ class Household(models.Model):
                     "destroyed_at",
                     "processing_stopped",
                     "area",
-                    "care_level",
-                    "status",
-                    "housing_type",
-                    "living_alone",
-                    "older_adult",
-                    "disability",
-                    "chronic_illness",
-                    "bedridden",
-                    "financial_crisis",
+                    *LIST_FILTER_FIELDS,
                 ],
                 name="people_hh_by_reference",
             ),

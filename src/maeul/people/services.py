@@ -29,6 +29,7 @@ from maeul.audit.services import Actor
 from maeul.events import services as events
 from maeul.people.errors import ImportRejected, NotFound, RegistryError, RowError
 from maeul.people.models import (
+    VULNERABILITY_FLAGS,
     Consent,
     ConsentPurpose,
     EmergencyContact,
@@ -179,7 +180,7 @@ class HouseholdView:
     status_changes: list[HouseholdStatusChange] = field(default_factory=list)
 
 
-FLAG_FIELDS = ("living_alone", "older_adult", "disability", "chronic_illness", "bedridden", "financial_crisis")
+FLAG_FIELDS = VULNERABILITY_FLAGS
 
 
 def _flags(h: Household) -> list[str]:
@@ -843,12 +844,7 @@ CSV_COLUMNS = (
     "latitude",
     "longitude",
     "housing_type",
-    "living_alone",
-    "older_adult",
-    "disability",
-    "chronic_illness",
-    "bedridden",
-    "financial_crisis",
+    *VULNERABILITY_FLAGS,
     "care_level",
     "name",
     "birth_year",
@@ -861,7 +857,6 @@ CSV_COLUMNS = (
     "consent_given_on",
 )
 _TRUE = {"1", "true", "yes", "y", "예", "o", "x"}  # 'x'/'o' as ticked boxes in Korean spreadsheets
-_BOOL_FIELDS = ("living_alone", "older_adult", "disability", "chronic_illness", "bedridden", "financial_crisis")
 
 
 def _row_to_input(row: dict[str, str]) -> HouseholdInput:
@@ -906,7 +901,7 @@ def _row_to_input(row: dict[str, str]) -> HouseholdInput:
         "latitude": number("latitude"),
         "longitude": number("longitude"),
         "housing_type": text("housing_type") or "other",
-        **{f: text(f).lower() in _TRUE for f in _BOOL_FIELDS},
+        **{f: text(f).lower() in _TRUE for f in VULNERABILITY_FLAGS},
         "care_level": int(text("care_level") or 1),
         "primary_person": person,
         "contacts": contacts,

@@ -15,4 +15,8 @@ class Migration(migrations.Migration):
             name='distance_km',
             field=models.FloatField(blank=True, help_text='For inferred successions: centroid distance', null=True),
         ),
+        migrations.RemoveField(
+            model_name='areachange',
+            name='note',
+        ),
     ]
