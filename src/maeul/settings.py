@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "maeul.accounts",
     "maeul.audit",
     "maeul.people",
+    "maeul.notify",
+    "maeul.safety",
     "maeul.web",
 ]
 
@@ -189,3 +191,16 @@ MAEUL_LOGIN_MAX_FAILURES = int(os.environ.get("MAEUL_LOGIN_MAX_FAILURES", "5"))
 MAEUL_LOGIN_WINDOW_MINUTES = int(os.environ.get("MAEUL_LOGIN_WINDOW_MINUTES", "15"))
 # Trust X-Forwarded-For for the audit log's client address only behind a known reverse proxy.
 MAEUL_TRUST_X_FORWARDED_FOR = _env_bool("MAEUL_TRUST_X_FORWARDED_FOR", False)
+
+# Outgoing e-mail (reporters' status updates, notices). Embedded default: printed to the console.
+EMAIL_BACKEND = os.environ.get("MAEUL_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("MAEUL_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("MAEUL_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("MAEUL_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("MAEUL_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("MAEUL_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("MAEUL_EMAIL_FROM", "maeul@localhost")
+
+# Uploaded photos (hazard reports, improvement tasks): served through permission-checked views, never directly.
+MEDIA_ROOT = Path(os.environ.get("MAEUL_MEDIA_ROOT", VAR_DIR / "media"))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024

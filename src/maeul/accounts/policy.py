@@ -30,6 +30,10 @@ class Resource(StrEnum):
     ACCOUNT = "account"  # one's own account
     MEMBERS = "members"  # the accounts of a site
     API_TOKEN = "api_token"  # noqa: S105 — a resource name, not a secret
+    HAZARD = "hazard"  # hazard reports; the reporter's contact details only with CHANGE
+    SAFETY_BODY = "safety_body"  # the consultative body: members (contacts), meetings, activities
+    SAFETY_TASK = "safety_task"  # improvement tasks and the yearly plan
+    SAFETY_CATALOGUE = "safety_catalogue"  # hazard categories and responders
 
 
 class Action(StrEnum):
@@ -38,6 +42,7 @@ class Action(StrEnum):
     CHANGE = "change"
     EXPORT = "export"
     IMPORT = "import"
+    CONFIRM = "confirm"  # a consultative body member confirms a task is really done
 
 
 _OFFICIAL = {
@@ -52,7 +57,27 @@ _OFFICIAL = {
     Resource.SITE: {Action.VIEW: Scope.SITE},
     Resource.EVENTS: {Action.VIEW: Scope.AREA},
     Resource.ACCOUNT: {Action.VIEW: Scope.OWN, Action.CHANGE: Scope.OWN},
+    Resource.HAZARD: {Action.VIEW: Scope.AREA, Action.CREATE: Scope.AREA},
+    Resource.SAFETY_BODY: {Action.VIEW: Scope.AREA},
+    Resource.SAFETY_TASK: {Action.VIEW: Scope.AREA},
 }
+
+# The safety official runs Type 1 in their areas: triage, routing, the body and its tasks.
+_SAFETY_OFFICIAL = {
+    **_OFFICIAL,
+    Resource.HAZARD: {Action.VIEW: Scope.AREA, Action.CREATE: Scope.AREA, Action.CHANGE: Scope.AREA},
+    Resource.SAFETY_BODY: {Action.VIEW: Scope.AREA, Action.CREATE: Scope.AREA, Action.CHANGE: Scope.AREA},
+    Resource.SAFETY_TASK: {
+        Action.VIEW: Scope.AREA,
+        Action.CREATE: Scope.AREA,
+        Action.CHANGE: Scope.AREA,
+        Action.CONFIRM: Scope.AREA,
+        Action.EXPORT: Scope.AREA,
+    },
+    Resource.SAFETY_CATALOGUE: {Action.VIEW: Scope.SITE},
+}
+
+_ALL_SITE = {action: Scope.SITE for action in (Action.VIEW, Action.CREATE, Action.CHANGE, Action.EXPORT)}
 
 MATRIX: dict[Role, dict[Resource, dict[Action, Scope]]] = {
     Role.MINISTRY: {
@@ -78,12 +103,19 @@ MATRIX: dict[Role, dict[Resource, dict[Action, Scope]]] = {
         Resource.EVENTS: {Action.VIEW: Scope.SITE},
         Resource.ACCOUNT: {Action.VIEW: Scope.OWN, Action.CHANGE: Scope.OWN},
         Resource.API_TOKEN: {Action.VIEW: Scope.OWN, Action.CREATE: Scope.OWN, Action.CHANGE: Scope.OWN},
+        Resource.HAZARD: dict(_ALL_SITE),
+        Resource.SAFETY_BODY: dict(_ALL_SITE),
+        Resource.SAFETY_TASK: {**_ALL_SITE, Action.CONFIRM: Scope.SITE},
+        Resource.SAFETY_CATALOGUE: {Action.VIEW: Scope.SITE, Action.CHANGE: Scope.SITE},
     },
     Role.WELFARE_OFFICIAL: {
         **_OFFICIAL,
         Resource.API_TOKEN: {Action.VIEW: Scope.OWN, Action.CREATE: Scope.OWN, Action.CHANGE: Scope.OWN},
     },
-    Role.SAFETY_OFFICIAL: {**_OFFICIAL},
+    Role.SAFETY_OFFICIAL: {
+        **_SAFETY_OFFICIAL,
+        Resource.API_TOKEN: {Action.VIEW: Scope.OWN, Action.CREATE: Scope.OWN, Action.CHANGE: Scope.OWN},
+    },
     Role.PARTNER_STAFF: {
         Resource.HOUSEHOLD: {Action.VIEW: Scope.GRANTED},
         Resource.ACCOUNT: {Action.VIEW: Scope.OWN, Action.CHANGE: Scope.OWN},
@@ -92,10 +124,16 @@ MATRIX: dict[Role, dict[Resource, dict[Action, Scope]]] = {
         Resource.HOUSEHOLD: {Action.VIEW: Scope.GRANTED},
         Resource.AREA: {Action.VIEW: Scope.AREA},
         Resource.ACCOUNT: {Action.VIEW: Scope.OWN, Action.CHANGE: Scope.OWN},
+        Resource.HAZARD: {Action.VIEW: Scope.AREA, Action.CREATE: Scope.AREA},
     },
+    # Members see their area's hazards, tasks and body (names and roles; contacts are for officials),
+    # record patrols and inspections, and confirm that finished work is really done.
     Role.BODY_MEMBER: {
         Resource.AREA: {Action.VIEW: Scope.AREA},
         Resource.ACCOUNT: {Action.VIEW: Scope.OWN, Action.CHANGE: Scope.OWN},
+        Resource.HAZARD: {Action.VIEW: Scope.AREA, Action.CREATE: Scope.AREA},
+        Resource.SAFETY_BODY: {Action.VIEW: Scope.AREA, Action.CREATE: Scope.AREA},
+        Resource.SAFETY_TASK: {Action.VIEW: Scope.AREA, Action.CONFIRM: Scope.AREA},
     },
     Role.GUARDIAN: {
         Resource.HOUSEHOLD: {Action.VIEW: Scope.GRANTED},

@@ -35,6 +35,10 @@ class SiteSettings(BaseModel):
         1825, ge=30, le=3650, description="Days a moved, deceased or withdrawn household's personal data is kept"
     )
     check_in_reminder_days: int = Field(7, ge=1, le=90)
+    hazard_target_days: int = Field(7, ge=1, le=60, description="Days to process a hazard report (Safety e-Report: 7)")
+    hazard_duplicate_radius_m: int = Field(
+        50, ge=10, le=500, description="Open reports of the same category this close are offered as duplicates"
+    )
 
     @field_validator("escalation_minutes")
     @classmethod

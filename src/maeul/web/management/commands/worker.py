@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from maeul.audit import retention
+from maeul.notify import services as notify
 from maeul.web.maintenance import refresh_planner_statistics
 
 log = logging.getLogger("maeul.worker")
@@ -42,6 +43,9 @@ class Command(BaseCommand):
                     record.audit_rows_deleted,
                     record.households_destroyed,
                 )
+            retried = notify.retry_failed()
+            if retried:
+                log.info("notifications: %s delivered on retry", retried)
             if options["once"]:
                 break
             stop.wait(options["interval"])
