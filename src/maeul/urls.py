@@ -45,6 +45,7 @@ urlpatterns = [
     path("sites/", sites.site_list, name="site_list"),
     path("audit/", audit.audit_list, name="audit_list"),
     path("audit/export/", audit.audit_export, name="audit_export"),
+    path("open311/", include("maeul.safety.open311_urls")),
     path("api/", api_urls()),
     path("admin/", include(admin_site.urls[:2], namespace=admin_site.urls[2])),
 ]
