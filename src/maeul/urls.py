@@ -8,6 +8,7 @@ from maeul.api import urls as api_urls
 from maeul.areas import views as areas
 from maeul.audit import views as audit
 from maeul.people import views as people
+from maeul.safety import views as safety
 from maeul.sites import views as sites
 from maeul.web import views as web
 
@@ -23,6 +24,26 @@ urlpatterns = [
     path("account/tokens/<int:token_id>/revoke/", accounts.revoke_token_view, name="revoke_token"),
     path("areas/suggest/", areas.area_suggestion, name="area_suggestion"),
     path("areas/<str:code>/", areas.area_detail, name="area_detail"),
+    path("areas/<str:code>/safety/", safety.area_safety, name="area_safety"),
+    path("report/", safety.report_form, name="report_form"),
+    path("report/nearby/", safety.report_nearby, name="report_nearby"),
+    path("report/mine/", safety.my_reports, name="my_reports"),
+    path("report/follow/<int:report_id>/", safety.report_follow, name="report_follow"),
+    path("report/track/<str:token>/", safety.report_track, name="report_track"),
+    path("hazards/", safety.report_list, name="report_list"),
+    path("hazards/map/", safety.report_map, name="report_map"),
+    path("hazards/map.json", safety.report_map_data, name="report_map_data"),
+    path("hazards/photos/<int:photo_id>/", safety.photo, name="safety_photo"),
+    path("hazards/<int:report_id>/", safety.report_detail, name="report_detail"),
+    path("hazards/<int:report_id>/contact/", safety.report_contact, name="report_contact"),
+    path("hazards/<int:report_id>/triage/", safety.report_triage, name="report_triage"),
+    path("hazards/<int:report_id>/category/", safety.report_recategorise, name="report_recategorise"),
+    path("hazards/<int:report_id>/status/", safety.report_status, name="report_status"),
+    path("safety/body/", safety.body, name="safety_body"),
+    path("safety/tasks/", safety.task_list, name="task_list"),
+    path("safety/tasks/new/", safety.task_create, name="task_create"),
+    path("safety/tasks/<int:task_id>/", safety.task_detail, name="task_detail"),
+    path("safety/plan/<str:area_code>/<int:year>/", safety.plan, name="safety_plan"),
     path("households/", people.household_list, name="household_list"),
     path("households/new/", people.household_create, name="household_create"),
     path("households/import/", people.household_import, name="household_import"),

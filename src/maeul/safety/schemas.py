@@ -5,9 +5,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from maeul.protection.phone import canonical_phone
+
+
+def _phone_or_empty(value: str) -> str:
+    if not value:
+        return ""
+    try:
+        return canonical_phone(value)
+    except DjangoValidationError as exc:
+        raise ValueError(exc.messages[0]) from exc
 
 
 class AttributeValue(BaseModel):
@@ -52,7 +63,7 @@ class ReportInput(BaseModel):
     @field_validator("reporter_phone")
     @classmethod
     def _phone(cls, value: str) -> str:
-        return canonical_phone(value) if value else ""
+        return _phone_or_empty(value)
 
     @model_validator(mode="after")
     def _both_coordinates(self) -> ReportInput:
@@ -103,7 +114,7 @@ class MemberInput(BaseModel):
     @field_validator("phone")
     @classmethod
     def _phone(cls, value: str) -> str:
-        return canonical_phone(value) if value else ""
+        return _phone_or_empty(value)
 
     @model_validator(mode="after")
     def _term(self) -> MemberInput:
@@ -122,6 +133,12 @@ class MeetingInput(BaseModel):
     minutes: str = Field("", max_length=20000)
     attendee_ids: list[int] = Field(default_factory=list)
     decisions: list[str] = Field(default_factory=list, description="Each decision becomes an improvement task")
+
+    @field_validator("held_at")
+    @classmethod
+    def _local_time(cls, value: datetime) -> datetime:
+        # A form's datetime-local carries no zone: it is Korean time.
+        return timezone.make_aware(value) if timezone.is_naive(value) else value
 
     @field_validator("decisions")
     @classmethod

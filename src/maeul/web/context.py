@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from maeul.accounts.policy import Action, Resource
 from maeul.accounts.principal import request_principal
 
 
@@ -12,6 +13,9 @@ def maeul_context(request: HttpRequest) -> dict[str, Any]:
     principal = request_principal(request) if hasattr(request, "user") else None
     return {
         "principal": principal,
+        "nav_hazards": principal is not None and principal.can(Resource.HAZARD, Action.VIEW),
+        "nav_body": principal is not None and principal.can(Resource.SAFETY_BODY, Action.VIEW),
+        "nav_tasks": principal is not None and principal.can(Resource.SAFETY_TASK, Action.VIEW),
         "map_tiles_url": settings.MAEUL_MAP_TILES_URL,
         "map_tiles_attribution": settings.MAEUL_MAP_TILES_ATTRIBUTION,
     }

@@ -149,7 +149,9 @@ def test_members_see_their_area_and_officials_elsewhere_see_nothing(site, make_u
 def test_marking_a_duplicate_moves_its_followers_to_the_original(site, safety_official) -> None:  # type: ignore[no-untyped-def]
     first = services.submit_report(report_data(), site=site)
     second = services.submit_report(report_data(reporter_email="b@example.kr"), site=site, file_anyway=True)
-    services.change_status(actor_of(safety_official), second.pk, StatusChange(status="duplicate", duplicate_of=first.reference))
+    services.change_status(
+        actor_of(safety_official), second.pk, StatusChange(status="duplicate", duplicate_of=first.reference)
+    )
     assert ReportFollower.objects.filter(report=first).count() == 1
     assert HazardReport.objects.get(pk=second.pk).duplicate_of_id == first.pk
 
