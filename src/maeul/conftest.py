@@ -22,6 +22,8 @@ from maeul.people.schemas import ConsentInput, HouseholdInput, PersonInput
 from maeul.sites import services as sites
 from maeul.sites.models import ProgrammeType, Site
 
+pytest_plugins = ["maeul.testing.browser"]
+
 CHEONGUN = "1111051500"  # 청운효자동, 종로구
 SAJIK = "1111053000"  # 사직동, 종로구
 YANGPYEONG_EUP = "4183025000"  # 양평읍, 양평군

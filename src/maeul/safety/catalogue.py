@@ -38,25 +38,25 @@ _DEPTH = {
     "code": "depth_cm",
     "datatype": "number",
     "required": False,
-    "datatype_description": "Centimetres",
+    "datatype_description": "센티미터",
     "order": 1,
-    "description": "Approximate depth (cm)",
+    "description": "대략적인 깊이(cm)",
 }
 _LIGHT = {
     "code": "pole_number",
     "datatype": "string",
     "required": False,
-    "datatype_description": "The number on the pole's plate",
+    "datatype_description": "기둥에 붙은 번호판의 번호",
     "order": 1,
-    "description": "Pole number",
+    "description": "전주·가로등 번호",
 }
 _WATER = {
     "code": "water_now",
     "datatype": "singlevaluelist",
     "required": True,
     "order": 1,
-    "description": "Is water standing there now?",
-    "values": [{"key": "yes", "name": "Yes"}, {"key": "no", "name": "No"}],
+    "description": "지금 물이 고여 있나요?",
+    "values": [{"key": "yes", "name": "예"}, {"key": "no", "name": "아니요"}],
 }
 
 
