@@ -53,7 +53,7 @@ def test_declarations_name_known_resources_and_actions() -> None:
         assert isinstance(resource, Resource) and isinstance(action, Action), route
 
 
-def test_only_login_language_health_and_api_schema_are_public() -> None:
+def test_only_login_language_health_api_schema_and_hazard_reporting_are_public() -> None:
     public = sorted({route for route, _m, decl in _declarations() if decl == PUBLIC})
     assert public == [
         "account/login/",
@@ -62,8 +62,19 @@ def test_only_login_language_health_and_api_schema_are_public() -> None:
         "api/",
         "api/docs",
         "api/openapi.json",
+        "hazards/photos/<int:photo_id>/",  # checked inside: scope, a follower's token, or made public
         "healthz",
         "i18n/setlang/",
+        "open311/discovery.<str:fmt>",
+        "open311/v2/requests.<str:fmt>",  # POST needs an api_key
+        "open311/v2/requests/<str:service_request_id>.<str:fmt>",
+        "open311/v2/services.<str:fmt>",
+        "open311/v2/services/<str:service_code>.<str:fmt>",
+        "open311/v2/tokens/<str:token>.<str:fmt>",
+        "report/",
+        "report/follow/<int:report_id>/",
+        "report/nearby/",
+        "report/track/<str:token>/",
     ]
 
 
