@@ -343,6 +343,13 @@ def _described(error: ErrorDetails) -> str:
     return f"{name}: {message}" if name else message
 
 
+def _full_name(first: str, last: str) -> str:
+    """Korean names put the family name first, with no space (홍길동); others keep "first last"."""
+    if first and last and all("\uac00" <= ch <= "\ud7a3" for ch in first + last):
+        return last + first
+    return " ".join(n for n in (first, last) if n)
+
+
 def _report_input(request: HttpRequest, code: str) -> ReportInput:
     lat, long, address = _param(request, "lat"), _param(request, "long"), _param(request, "address_string")
     if not (lat and long) and not address:
@@ -366,7 +373,7 @@ def _report_input(request: HttpRequest, code: str) -> ReportInput:
             longitude=longitude,
             address=address,
             attributes=_attributes(request),
-            reporter_name=" ".join(n for n in (_param(request, "first_name"), _param(request, "last_name")) if n),
+            reporter_name=_full_name(_param(request, "first_name"), _param(request, "last_name")),
             reporter_phone=_param(request, "phone"),
             reporter_email=_param(request, "email"),
         )

@@ -349,7 +349,7 @@ def _check_attributes(category: HazardCategory, given: dict[str, str | list[str]
         if not attr.variable:
             continue
         value = given.get(attr.code)
-        if value in (None, "", []):
+        if value is None or value in ("", []):
             if attr.required:
                 raise SafetyError(f"attribute[{attr.code}]", "attribute_required", f"{attr.description}: required")
             continue
@@ -461,10 +461,13 @@ def submit_report(
     for clean in cleaned:
         _store_photo(clean, report=report)
     ReportUpdate.objects.create(report=report, at=now, status=ReportStatus.SUBMITTED, by_id=user_id)
-    if user_id is not None or data.reporter_email:
+    # An Open311 client's account files for others: recorded as who filed, but it does not follow (and is not
+    # e-mailed about) every report it sends; the reporter's own e-mail, if given, does.
+    follower_id = None if source == ReportSource.OPEN311 else user_id
+    if follower_id is not None or data.reporter_email:
         ReportFollower.objects.create(
             report=report,
-            user_id=user_id,
+            user_id=follower_id,
             email_encrypted=fields.encrypt(data.reporter_email) if data.reporter_email else "",
             token=report.token,
         )
@@ -632,8 +635,7 @@ def track(token: str) -> ReportView:
     """The reporter's or a follower's view, reached by the token in their link."""
     follower = ReportFollower.objects.filter(token=token).first()
     report = _load(
-        HazardReport.objects.filter(pk=follower.report_id if follower else None)
-        | HazardReport.objects.filter(token=token)
+        HazardReport.objects.filter(pk=follower.report_id if follower else 0) | HazardReport.objects.filter(token=token)
     )
     if report is None:
         raise NotFound("report", "token")
@@ -693,7 +695,7 @@ def photo_for(principal: Principal, photo_id: int, token: str = "") -> Photo:
             return photo
         if token and (r.token == token or ReportFollower.objects.filter(report=r, token=token).exists()):
             return photo
-    elif photo.task is not None and visible_tasks(principal).filter(pk=photo.task_id).exists():
+    elif photo.task is not None and visible_tasks(principal).filter(pk=photo.task.pk).exists():
         return photo
     raise NotFound("photo", photo_id)
 
@@ -762,8 +764,8 @@ def list_reports(principal: Principal, f: ReportFilters, page: int = 1, per_page
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     now = timezone.now()
-    names = {c.pk: c for c in HazardCategory.objects.filter(site_id=principal.site_id)}
-    resp = {r.pk: r for r in Responder.objects.filter(site_id=principal.site_id)}
+    names = {c.pk: c for c in HazardCategory.objects.filter(site_id=principal.site_pk)}
+    resp = {r.pk: r for r in Responder.objects.filter(site_id=principal.site_pk)}
     rows = []
     for r in qs.order_by("-created_at", "-id").values(
         "pk", "reference", "area__name", "category_id", "status", "urgent", "likelihood", "severity",
@@ -944,7 +946,7 @@ def recategorise(actor: Actor, report_id: int, category_code: str, note: str = "
 def change_status(actor: Actor, report_id: int, data: StatusChange) -> HazardReport:
     report = _handled(actor, report_id)
     before = {"status": report.status}
-    if data.status == ReportStatus.DUPLICATE:
+    if data.status == "duplicate":
         original = visible_reports(actor.principal).filter(reference=data.duplicate_of).exclude(pk=report.pk).first()
         if original is None:
             raise SafetyError("duplicate_of", "unknown_report", f"no report {data.duplicate_of} that you may see")
@@ -991,6 +993,7 @@ def report_stats(qs: QuerySet[HazardReport]) -> ReportStats:
         for created, resolved in qs.filter(status=ReportStatus.RESOLVED)
         .order_by("-resolved_at")
         .values_list("created_at", "resolved_at")[:5000]
+        if resolved is not None
     ]
     return ReportStats(
         open=counts["open"],
@@ -1230,7 +1233,7 @@ def change_task(actor: Actor, task_id: int, data: TaskChange) -> ImprovementTask
     task.budget_krw = data.budget_krw
     task.due_date = data.due_date
     task.responder = _responder(task.site_id, data.responder) if data.responder else task.responder
-    task.done_at = timezone.now() if data.status == TaskStatus.DONE else None
+    task.done_at = timezone.now() if data.status == "done" else None
     task.save()
     after = {"status": task.status, "budget_krw": task.budget_krw, "due_date": str(task.due_date or ""),
              "responder": task.responder_id}  # fmt: skip
@@ -1408,7 +1411,7 @@ def area_safety(principal: Principal, area_code: str, on: date | None = None) ->
     reports = visible_reports(principal).filter(area=area)
     open_page = list_reports(principal, ReportFilters(status="open", area_code=area.code), per_page=20)
     by_cat = reports.filter(status__in=OPEN_STATUSES).values("category_id").annotate(n=Count("id")).order_by("-n")
-    cats = {c.pk: c for c in HazardCategory.objects.filter(site_id=principal.site_id)}
+    cats = {c.pk: c for c in HazardCategory.objects.filter(site_id=principal.site_pk)}
     return AreaSafety(
         area=area,
         stats=report_stats(reports),

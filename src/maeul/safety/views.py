@@ -46,6 +46,7 @@ from maeul.safety.schemas import (
     TaskInput,
     TriageInput,
 )
+from maeul.sites import services as sites
 from maeul.sites.models import Site
 
 
@@ -68,7 +69,7 @@ def _errors(exc: ValidationError | SafetyError | photos.PhotoRejected) -> dict[s
 
 def _float(raw: str | None) -> float | None:
     try:
-        return float(raw) if raw not in (None, "") else None
+        return float(raw) if raw else None
     except ValueError:
         return None
 
@@ -169,7 +170,7 @@ def report_nearby(request: HttpRequest) -> HttpResponse:
     if site is not None and lat is not None and lon is not None:
         category = next((c for c in services.categories(site) if c.code == request.GET.get("category")), None)
         if category is not None:
-            radius = services.sites.settings_of(site).hazard_duplicate_radius_m
+            radius = sites.settings_of(site).hazard_duplicate_radius_m
             nearby = services.nearby_open_reports(site.pk, category.pk, lat, lon, radius)
     return render(request, "safety/_nearby.html", {"duplicates": nearby})
 
@@ -385,7 +386,7 @@ def report_recategorise(request: HttpRequest, report_id: int) -> HttpResponse:
 def report_status(request: HttpRequest, report_id: int) -> HttpResponse:
     try:
         data = StatusChange(
-            status=request.POST.get("status", ""),  # type: ignore[arg-type]
+            status=request.POST.get("status", ""),
             note=request.POST.get("note", ""),
             duplicate_of=request.POST.get("duplicate_of", "").strip(),
         )
@@ -418,14 +419,14 @@ def body(request: HttpRequest) -> HttpResponse:
                 services.add_member(actor, MemberInput(
                     area_code=request.POST.get("area_code", ""), name=request.POST.get("name", ""),
                     phone=request.POST.get("phone", ""), email=request.POST.get("email", ""),
-                    kind=request.POST.get("kind", ""), role=request.POST.get("role", "member"),  # type: ignore[arg-type]
-                    term_start=request.POST.get("term_start") or None,  # type: ignore[arg-type]
-                    term_end=request.POST.get("term_end") or None,  # type: ignore[arg-type]
+                    kind=request.POST.get("kind", ""), role=request.POST.get("role", "member"),
+                    term_start=request.POST.get("term_start") or None,
+                    term_end=request.POST.get("term_end") or None,
                 ))  # fmt: skip
                 messages.success(request, _("Member added."))
             elif form == "meeting":
                 meeting = services.record_meeting(actor, MeetingInput(
-                    area_code=request.POST.get("area_code", ""), held_at=request.POST.get("held_at") or None,  # type: ignore[arg-type]
+                    area_code=request.POST.get("area_code", ""), held_at=request.POST.get("held_at") or None,
                     place=request.POST.get("place", ""), agenda=request.POST.get("agenda", ""),
                     minutes=request.POST.get("minutes", ""), attendee_ids=_ids(request, "attendees"),
                     decisions=request.POST.get("decisions", "").splitlines(),
@@ -436,8 +437,8 @@ def body(request: HttpRequest) -> HttpResponse:
                 )
             elif form == "activity":
                 services.record_activity(actor, ActivityInput(
-                    area_code=request.POST.get("area_code", ""), kind=request.POST.get("kind", ""),  # type: ignore[arg-type]
-                    held_on=request.POST.get("held_on") or None,  # type: ignore[arg-type]
+                    area_code=request.POST.get("area_code", ""), kind=request.POST.get("kind", ""),
+                    held_on=request.POST.get("held_on") or None,
                     hours=_float(request.POST.get("hours")) or 0, participant_ids=_ids(request, "participants"),
                     summary=request.POST.get("summary", ""),
                 ))  # fmt: skip
@@ -522,9 +523,9 @@ def task_create(request: HttpRequest) -> HttpResponse:
         try:
             task = services.create_task(_actor(request), TaskInput(
                 area_code=p.get("area_code", ""), title=p.get("title", ""), description=p.get("description", ""),
-                source=p.get("source", ""), responder=p.get("responder", ""),  # type: ignore[arg-type]
+                source=p.get("source", ""), responder=p.get("responder", ""),
                 budget_krw=p.get("budget_krw") or 0, plan_year=p.get("plan_year") or 0,
-                due_date=p.get("due_date") or None,  # type: ignore[arg-type]
+                due_date=p.get("due_date") or None,
                 report_references=[r.strip() for r in p.get("reports", "").replace(",", " ").split() if r.strip()],
             ))  # fmt: skip
         except (ValidationError, SafetyError) as exc:
@@ -568,9 +569,9 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
         try:
             if action == "change":
                 services.change_task(actor, task.pk, TaskChange(
-                    status=request.POST.get("status", ""), responder=request.POST.get("responder", ""),  # type: ignore[arg-type]
+                    status=request.POST.get("status", ""), responder=request.POST.get("responder", ""),
                     budget_krw=request.POST.get("budget_krw") or 0,
-                    due_date=request.POST.get("due_date") or None,  # type: ignore[arg-type]
+                    due_date=request.POST.get("due_date") or None,
                 ))  # fmt: skip
             elif action == "photo":
                 upload = request.FILES.get("photo")

@@ -193,8 +193,8 @@ def test_a_service_definition_lists_its_attributes_in_spec_order(site: Site) -> 
                 "required": True,
                 "datatype_description": None,
                 "order": 1,
-                "description": "Is water standing there now?",
-                "values": [{"key": "yes", "name": "Yes"}, {"key": "no", "name": "No"}],
+                "description": "지금 물이 고여 있나요?",
+                "values": [{"key": "yes", "name": "예"}, {"key": "no", "name": "아니요"}],
             }
         ],
     }
@@ -203,7 +203,7 @@ def test_a_service_definition_lists_its_attributes_in_spec_order(site: Site) -> 
     ]  # fmt: skip
     (depth,) = as_json(get("services/pothole"))["attributes"]
     assert (depth["code"], depth["datatype"], depth["required"]) == ("depth_cm", "number", False)
-    assert depth["datatype_description"] == "Centimetres" and depth["values"] == []
+    assert depth["datatype_description"] == "센티미터" and depth["values"] == []
 
 
 def test_a_service_definition_in_xml(site: Site) -> None:
@@ -214,7 +214,7 @@ def test_a_service_definition_in_xml(site: Site) -> None:
     assert attribute.findtext("datatype") == "singlevaluelist" and attribute.findtext("order") == "1"
     assert attribute.find("datatype_description") is not None and attribute.findtext("datatype_description") == ""
     values = [(v.findtext("key"), v.findtext("name")) for v in attribute.iterfind("values/value")]
-    assert values == [("yes", "Yes"), ("no", "No")]
+    assert values == [("yes", "예"), ("no", "아니요")]
 
 
 def test_an_unknown_service_code_is_a_404(site: Site) -> None:
@@ -492,3 +492,11 @@ def test_one_service_request_is_a_list_of_one_and_an_unknown_one_a_404(site: Sit
     assert "'R-999999'" in json_error(get("requests/R-999999", jurisdiction_id="jongno"), 404)
     xml_error(get(f"requests/{theirs.reference}", "xml", jurisdiction_id="jongno"), 404)  # another site's
     assert as_json(get(f"requests/{theirs.reference}", jurisdiction_id="yangpyeong"))[0]["address"].startswith("양평")
+
+
+def test_korean_names_are_stored_family_name_first() -> None:
+    from maeul.safety.open311 import _full_name
+
+    assert _full_name("길동", "홍") == "홍길동"
+    assert _full_name("Gildong", "Hong") == "Gildong Hong"
+    assert _full_name("", "홍") == "홍"

@@ -123,23 +123,60 @@ def test_the_body_page_records_members_meetings_and_activities(site, safety_offi
     client = signed_in(safety_official)
     page = client.get("/safety/body/", {"area": CHEONGUN}).content.decode()
     assert "박순자" in page and "010-3456-7890" in page
-    client.post("/safety/body/", {"form": "member", "area_code": CHEONGUN, "name": "최철수", "kind": "volunteer_firefighter",
-                                  "role": "chair", "term_start": "2026-01-01", "phone": "010-5555-6666"})  # fmt: skip
+    client.post(
+        "/safety/body/",
+        {
+            "form": "member",
+            "area_code": CHEONGUN,
+            "name": "최철수",
+            "kind": "volunteer_firefighter",
+            "role": "chair",
+            "term_start": "2026-01-01",
+            "phone": "010-5555-6666",
+        },
+    )
     chair = BodyMember.objects.get(role="chair")
-    client.post("/safety/body/", {"form": "meeting", "area_code": CHEONGUN, "held_at": "2026-11-20T19:00", "place": "주민센터",
-                                  "agenda": "겨울철 결빙 취약지", "attendees": [chair.pk, body_member[1].pk],
-                                  "decisions": "청운초 앞 경사로 제설함 설치\n골목 보안등 교체"})  # fmt: skip
+    client.post(
+        "/safety/body/",
+        {
+            "form": "meeting",
+            "area_code": CHEONGUN,
+            "held_at": "2026-11-20T19:00",
+            "place": "주민센터",
+            "agenda": "겨울철 결빙 취약지",
+            "attendees": [chair.pk, body_member[1].pk],
+            "decisions": "청운초 앞 경사로 제설함 설치\n골목 보안등 교체",
+        },
+    )
     meeting = Meeting.objects.get()
     assert meeting.attendees.count() == 2 and meeting.tasks.count() == 2
-    client.post("/safety/body/", {"form": "activity", "area_code": CHEONGUN, "kind": "patrol", "held_on": "2026-11-21",
-                                  "hours": "2.5", "participants": [chair.pk, body_member[1].pk]})  # fmt: skip
+    client.post(
+        "/safety/body/",
+        {
+            "form": "activity",
+            "area_code": CHEONGUN,
+            "kind": "patrol",
+            "held_on": "2026-11-21",
+            "hours": "2.5",
+            "participants": [chair.pk, body_member[1].pk],
+        },
+    )
     assert Activity.objects.get().hours == 2.5
     assert services.activity_hours(actor_of(safety_official).principal, CHEONGUN, 2026) == {"patrol": 5.0}
     # A member sees names and roles but not the contacts.
     member_page = signed_in(body_member[0]).get("/safety/body/", {"area": CHEONGUN}).content.decode()
     assert "최철수" in member_page and "010-5555-6666" not in member_page
-    refused = client.post("/safety/body/", {"form": "member", "area_code": CHEONGUN, "name": "x", "kind": "resident",
-                                            "role": "chair", "term_start": "2026-02-01"})  # fmt: skip
+    refused = client.post(
+        "/safety/body/",
+        {
+            "form": "member",
+            "area_code": CHEONGUN,
+            "name": "x",
+            "kind": "resident",
+            "role": "chair",
+            "term_start": "2026-02-01",
+        },
+    )
     assert "already has a chair" in refused.content.decode()
 
 
@@ -149,9 +186,19 @@ def test_a_task_links_reports_and_closes_when_a_member_confirms(
     a = services.submit_report(report_data(reporter_email="a@example.kr"), site=site)
     b = services.submit_report(report_data(latitude=NEAR_CHEONGUN[0] + 0.0002), site=site, file_anyway=True)
     client = signed_in(safety_official)
-    response = client.post("/safety/tasks/new/", {"area_code": CHEONGUN, "title": "자하문로 포장 보수", "source": "report",
-                                                  "responder": "roads", "budget_krw": "3500000", "plan_year": "2026",
-                                                  "due_date": "2026-12-15", "reports": f"{a.reference}, {b.reference}"})  # fmt: skip
+    response = client.post(
+        "/safety/tasks/new/",
+        {
+            "area_code": CHEONGUN,
+            "title": "자하문로 포장 보수",
+            "source": "report",
+            "responder": "roads",
+            "budget_krw": "3500000",
+            "plan_year": "2026",
+            "due_date": "2026-12-15",
+            "reports": f"{a.reference}, {b.reference}",
+        },
+    )
     task = ImprovementTask.objects.get()
     assert response["Location"] == f"/safety/tasks/{task.pk}/"
     assert set(task.reports.values_list("status", flat=True)) == {"in_progress"}
@@ -176,8 +223,10 @@ def test_a_task_links_reports_and_closes_when_a_member_confirms(
 
 def test_the_area_page_shows_hazards_tasks_and_the_seasons_checklist(site, safety_official, body_member) -> None:  # type: ignore[no-untyped-def]
     services.submit_report(report_data(), site=site)
-    services.create_task(actor_of(safety_official), TaskInput(area_code=CHEONGUN, title="보안등 교체", source="meeting",
-                                                              plan_year=date.today().year))  # fmt: skip
+    services.create_task(
+        actor_of(safety_official),
+        TaskInput(area_code=CHEONGUN, title="보안등 교체", source="meeting", plan_year=date.today().year),
+    )
     member = signed_in(body_member[0])
     page = member.get(f"/areas/{CHEONGUN}/safety/").content.decode()
     assert "보안등 교체" in page and "R-" in page
