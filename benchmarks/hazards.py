@@ -565,7 +565,7 @@ def _row(name: str, values: list[float], target: float) -> tuple[str, bool]:
     p95 = pages.percentile(ordered, 95)
     ok = p95 < target
     line = (
-        f"{name:<24}{len(ordered):>7}{pages.percentile(ordered, 50):>9.1f}{p95:>9.1f}"
+        f"{name:<30}{len(ordered):>7}{pages.percentile(ordered, 50):>9.1f}{p95:>9.1f}"
         f"{pages.percentile(ordered, 99):>9.1f}{ordered[-1]:>9.1f}{target:>9.0f}  {'PASS' if ok else 'FAIL'}"
     )
     return line, ok
@@ -586,7 +586,7 @@ def report(
         f"gunicorn {args.workers} workers × {args.threads} threads, {args.clients} concurrent clients "
         "(site administrator, safety official for 2 dongs, anonymous resident)"
     )
-    header = f"{'scenario':<24}{'count':>7}{'p50':>9}{'p95':>9}{'p99':>9}{'max':>9}{'target':>9}  (ms, p95)"
+    header = f"{'scenario':<30}{'count':>7}{'p50':>9}{'p95':>9}{'p99':>9}{'max':>9}{'target':>9}  (ms, p95)"
     print(header)
     print("-" * len(header))
     failed: list[str] = []
@@ -600,7 +600,7 @@ def report(
         values = result.samples.get(s.name)
         if not values:
             failed.append(s.name)
-            print(f"{s.name:<24}{0:>7}  no request completed")
+            print(f"{s.name:<30}{0:>7}  no request completed")
             continue
         measured += len(values)
         line, ok = _row(s.name, values, TARGET_PAGE_MS)

@@ -4,12 +4,15 @@ addresses are generated; none belongs to a real person."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import pyotp
 from django.db import transaction
+from django.utils import timezone
 
 from maeul.accounts import services as accounts
 from maeul.accounts.models import Membership, SecondFactor
@@ -22,6 +25,18 @@ from maeul.people import services as people
 from maeul.people.models import GrantKind, HousingType
 from maeul.people.schemas import ConsentInput, ContactInput, HouseholdInput, PersonInput
 from maeul.protection import fields
+from maeul.safety import services as safety
+from maeul.safety.errors import SafetyError
+from maeul.safety.schemas import (
+    ActivityInput,
+    MeetingInput,
+    MemberInput,
+    ReportInput,
+    StatusChange,
+    TaskChange,
+    TaskInput,
+    TriageInput,
+)
 from maeul.sites import services as sites
 from maeul.sites.models import ProgrammeType, Site
 
@@ -222,4 +237,132 @@ def load_demo(households: int = 120, seed: int = 2026) -> dict[str, str]:
         for _ in range(10):
             data = household_input(rng, yp_area).model_copy(update={"address": "경기도 양평군 양평읍 시민로 12"})
             people.register_household(yp_actor, data)
+    _load_safety(jongno, cheongun, users, rng)
     return secrets
+
+
+def _load_safety(site: Site, area: Area, users: dict[str, Any], rng: random.Random) -> None:
+    """Type 1 demo: the consultative body of 청운효자동, hazard reports across Jongno-gu in every state, a meeting
+    whose decisions became tasks, a patrol, and a task waiting for a member to confirm it."""
+    official = Actor(principal=principal_for(users["safety"]), channel="command")
+    admin = Actor(principal=principal_for(users["jongno-admin"]), channel="command")
+    term = date(2025, 3, 1)
+    members = [
+        safety.add_member(
+            official,
+            MemberInput(
+                area_code=area.code,
+                name="최철수",
+                phone="010-5100-2201",
+                kind="volunteer_firefighter",
+                role="chair",
+                term_start=term,
+            ),
+        ),
+        safety.add_member(
+            official,
+            MemberInput(
+                area_code=area.code,
+                name="한미경",
+                phone="010-5100-2202",
+                kind="village_head",
+                role="secretary",
+                term_start=term,
+            ),
+        ),
+        safety.add_member(
+            official,
+            MemberInput(area_code=area.code, name="박순자", phone="010-5100-2203", kind="shop_owner", term_start=term),
+            account_id=users["member"].pk,
+        ),
+        safety.add_member(
+            official,
+            MemberInput(
+                area_code=area.code, name="정민호", phone="010-5100-2204", kind="retired_official", term_start=term
+            ),
+        ),
+    ]
+    codes = [c.code for c in safety.categories(site) if not c.attributes or c.code == "pothole"]
+    dongs = list(site.areas.exclude(latitude=None))
+    reports = []
+    for i in range(60):
+        place = area if i % 3 == 0 else rng.choice(dongs)
+        assert place.latitude is not None and place.longitude is not None
+        data = ReportInput(
+            category=rng.choice(codes),
+            description=rng.choice(DEMO_HAZARDS),
+            latitude=place.latitude + rng.gauss(0, 0.002),
+            longitude=place.longitude + rng.gauss(0, 0.002),
+        )
+        with contextlib.suppress(SafetyError):  # a point that falls outside the district is skipped
+            reports.append(safety.submit_report(data, site=site, file_anyway=True))
+    for report in reports[::2]:
+        safety.triage(
+            admin,
+            report.pk,
+            TriageInput(
+                likelihood=rng.randint(1, 5),
+                severity=rng.randint(1, 5),
+                urgent=rng.random() < 0.1,
+                responder=report.responder.code if report.responder else "emd",
+            ),
+        )
+    for report in reports[1:12:2]:
+        safety.change_status(admin, report.pk, StatusChange(status="resolved", note="현장 조치 완료"))
+    today = timezone.localdate()
+    meeting = safety.record_meeting(
+        official,
+        MeetingInput(
+            area_code=area.code,
+            held_at=timezone.now() - timedelta(days=20),
+            place="청운효자동 행정복지센터",
+            agenda="겨울철 결빙 취약지와 빈집 점검",
+            attendee_ids=[m.pk for m in members[:3]],
+            decisions=["청운초 앞 경사로 제설함 설치", "자하문로 골목 보안등 교체"],
+        ),
+    )
+    safety.record_activity(
+        official,
+        ActivityInput(
+            area_code=area.code,
+            kind="patrol",
+            held_on=today - timedelta(days=7),
+            hours=2.0,
+            participant_ids=[m.pk for m in members],
+            summary="통학로 야간 순찰",
+        ),
+    )
+    mine = [r.reference for r in reports if r.area_id == area.code and r.status != "resolved"][:2]
+    task = safety.create_task(
+        official,
+        TaskInput(
+            area_code=area.code,
+            title="자하문로 보도 포장 보수",
+            source="report",
+            responder="roads",
+            budget_krw=4_800_000,
+            plan_year=today.year,
+            due_date=today + timedelta(days=14),
+            report_references=mine,
+        ),
+    )
+    safety.change_task(official, task.pk, TaskChange(status="done", responder="roads", budget_krw=4_500_000))
+    for decided in meeting.tasks.all():
+        safety.change_task(
+            official,
+            decided.pk,
+            TaskChange(
+                status="in_progress", responder="roads", budget_krw=1_200_000, due_date=today + timedelta(days=30)
+            ),
+        )
+
+
+DEMO_HAZARDS = [
+    "보도블록이 들떠서 걸려 넘어질 것 같아요",
+    "밤에 골목 보안등이 꺼져 있어 어둡습니다",
+    "비가 오면 빗물받이가 막혀 물이 넘칩니다",
+    "경사로가 그늘져서 아침마다 얼어 있어요",
+    "빈집 담장이 기울어져 무너질 것 같습니다",
+    "통학로에 불법 주정차가 많아 아이들이 위험해요",
+    "전신주가 기울어져 있고 전선이 낮게 늘어져 있어요",
+]

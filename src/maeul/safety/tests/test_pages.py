@@ -254,3 +254,13 @@ def test_seasonal_checklists_follow_the_area_kind() -> None:
     winter = [i.code for _s, items in catalogue.seasons_for(11, "rural") for i in items]
     assert "winter_icy" in winter and "winter_empty_houses" in winter
     assert catalogue.area_kind("양평읍") == "rural" and catalogue.area_kind("청운효자동") == "urban"
+
+
+def test_the_demo_site_has_a_working_type_1_programme(reference) -> None:  # type: ignore[no-untyped-def]
+    from maeul.web import demo
+
+    demo.load_demo(households=4)
+    assert HazardReport.objects.filter(site__slug=demo.DEMO_SITE).count() > 40
+    assert BodyMember.objects.filter(account__username="member").exists()
+    assert ImprovementTask.objects.filter(status=TaskStatus.DONE).count() == 1  # waiting for a member's confirmation
+    assert Meeting.objects.get().tasks.count() == 2
