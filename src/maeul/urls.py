@@ -40,6 +40,7 @@ urlpatterns = [
     path("hazards/<int:report_id>/category/", safety.report_recategorise, name="report_recategorise"),
     path("hazards/<int:report_id>/status/", safety.report_status, name="report_status"),
     path("safety/body/", safety.body, name="safety_body"),
+    path("safety/categories/", safety.catalogue_page, name="safety_catalogue"),
     path("safety/tasks/", safety.task_list, name="task_list"),
     path("safety/tasks/new/", safety.task_create, name="task_create"),
     path("safety/tasks/<int:task_id>/", safety.task_detail, name="task_detail"),

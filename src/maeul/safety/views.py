@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -674,4 +675,47 @@ def area_safety(request: HttpRequest, code: str) -> HttpResponse:
             "activity_kinds": dict(ActivityKind.choices),
             "today": timezone.localdate(),
         },
+    )
+
+
+# --- the site's catalogue ----------------------------------------------------------------------------------
+
+
+@requires(Resource.SAFETY_CATALOGUE, Action.VIEW)
+def catalogue_page(request: HttpRequest) -> HttpResponse:
+    """The site's hazard categories: what each is called, who it routes to, whether it is offered, its questions."""
+    principal = request_principal(request)
+    site = Site.objects.get(pk=principal.site_pk)
+    can_change = principal.can(Resource.SAFETY_CATALOGUE, Action.CHANGE)
+    if request.method == "POST":
+        if not can_change:
+            raise PermissionDenied
+        p = request.POST
+        try:
+            attributes = json.loads(p.get("attributes") or "[]")
+            if not isinstance(attributes, list):
+                raise SafetyError("attributes", "attributes_list", _("Questions must be a JSON list."))
+            services.update_category(
+                _actor(request),
+                p.get("code", ""),
+                responder=p.get("responder", ""),
+                active=p.get("active") == "1",
+                name_ko=p.get("name_ko", ""),
+                name_en=p.get("name_en", ""),
+                attributes=attributes,
+            )
+        except NotFound as exc:
+            raise Http404 from exc
+        except json.JSONDecodeError as exc:
+            messages.error(request, _("Questions: not valid JSON (%(msg)s).") % {"msg": exc.msg})
+        except (ValidationError, SafetyError) as exc:
+            messages.error(request, "; ".join(f"{k}: {v}" if k else v for k, v in _errors(exc).items()))
+        else:
+            messages.success(request, _("Saved."))
+        return redirect("safety_catalogue")
+    rows = [(c, json.dumps(c.attributes, ensure_ascii=False, indent=1)) for c in services.categories(site, True)]
+    return render(
+        request,
+        "safety/catalogue.html",
+        {"rows": rows, "responders": services.responders(site), "can_change": can_change},
     )

@@ -264,3 +264,25 @@ def test_the_demo_site_has_a_working_type_1_programme(reference) -> None:  # typ
     assert BodyMember.objects.filter(account__username="member").exists()
     assert ImprovementTask.objects.filter(status=TaskStatus.DONE).count() == 1  # waiting for a member's confirmation
     assert Meeting.objects.get().tasks.count() == 2
+
+
+def test_the_site_administrator_edits_the_catalogue(site, site_admin, safety_official) -> None:  # type: ignore[no-untyped-def]
+    admin = signed_in(site_admin)
+    assert "포트홀" in admin.get("/safety/categories/").content.decode()
+    question = '[{"code": "lanes", "datatype": "number", "required": true, "description": "차로 수"}]'
+    response = admin.post(
+        "/safety/categories/",
+        {"code": "pothole", "name_ko": "도로 파손", "name_en": "Road damage", "responder": "emd", "active": "1",
+         "attributes": question},
+    )  # fmt: skip
+    assert response.status_code == 302
+    category = services.categories(site)[0]
+    assert category.name_ko == "도로 파손" and category.responder.code == "emd"  # type: ignore[union-attr]
+    assert category.attributes[0]["code"] == "lanes"
+    admin.post("/safety/categories/", {"code": "pothole", "name_ko": "x", "name_en": "x", "responder": "emd",
+                                       "attributes": '[{"code": "Bad Code"}]'})  # fmt: skip
+    assert services.categories(site)[0].name_ko == "도로 파손"  # refused whole: nothing changed
+    admin.post("/safety/categories/", {"code": "reservoir", "name_ko": "저수지", "name_en": "Reservoir",
+                                       "responder": "krc"})  # fmt: skip
+    assert "reservoir" not in [c.code for c in services.categories(site)]  # no longer offered
+    assert signed_in(safety_official).post("/safety/categories/", {"code": "pothole"}).status_code == 403
