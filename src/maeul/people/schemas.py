@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from maeul.people.models import CareLevel, ConsentMethod, ConsentPurpose, HouseholdStatus, HousingType, Sex
-from maeul.protection.phone import canonical_phone
+from maeul.protection.phone import checked_phone
 
 CONDITION_CODES = (
     "dementia",
@@ -30,10 +29,7 @@ CONDITION_CODES = (
 def _phone(value: str | None) -> str | None:
     if value is None or value.strip() == "":
         return None
-    try:
-        return canonical_phone(value)
-    except DjangoValidationError as exc:
-        raise ValueError(exc.messages[0]) from exc
+    return checked_phone(value)
 
 
 class PersonInput(BaseModel):

@@ -28,6 +28,14 @@ def canonical_phone(raw: str) -> str:
     return digits
 
 
+def checked_phone(raw: str) -> str:
+    """``canonical_phone`` for pydantic validators: a ValueError carrying the message a person can act on."""
+    try:
+        return canonical_phone(raw)
+    except ValidationError as exc:
+        raise ValueError(exc.messages[0]) from exc
+
+
 def format_phone(digits: str) -> str:
     """010-1234-5678, 02-123-4567, 031-123-4567, 1588-1234."""
     if not digits:

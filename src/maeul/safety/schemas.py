@@ -5,20 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from maeul.protection.phone import canonical_phone
+from maeul.protection.phone import checked_phone
 
 
 def _phone_or_empty(value: str) -> str:
-    if not value:
-        return ""
-    try:
-        return canonical_phone(value)
-    except DjangoValidationError as exc:
-        raise ValueError(exc.messages[0]) from exc
+    return checked_phone(value) if value else ""
 
 
 class AttributeValue(BaseModel):
