@@ -1005,6 +1005,20 @@ def report_stats(qs: QuerySet[HazardReport]) -> ReportStats:
     )
 
 
+def open_counts_by_area(principal: Principal) -> dict[str, dict[str, int]]:
+    """Open, overdue and urgent reports per eup/myeon/dong in scope: what a home page shows."""
+    now = timezone.now()
+    rows = (
+        visible_reports(principal)
+        .filter(status__in=OPEN_STATUSES)
+        .values("area_id")
+        .annotate(
+            open=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)), urgent=Count("id", filter=Q(urgent=True))
+        )
+    )
+    return {r["area_id"]: {"open": r["open"], "overdue": r["overdue"], "urgent": r["urgent"]} for r in rows}
+
+
 # --- the consultative body ---------------------------------------------------------------------------------
 
 

@@ -473,6 +473,7 @@ def body(request: HttpRequest) -> HttpResponse:
             "year": year,
             "can_manage": principal.can(Resource.SAFETY_BODY, Action.CHANGE),
             "can_record": principal.can(Resource.SAFETY_BODY, Action.CREATE),
+            "can_task": principal.can(Resource.SAFETY_TASK, Action.CREATE),
             "kinds": MemberKind.choices,
             "roles": BodyRole.choices,
             "activity_kinds": ActivityKind.choices,
@@ -528,6 +529,8 @@ def task_create(request: HttpRequest) -> HttpResponse:
                 budget_krw=p.get("budget_krw") or 0, plan_year=p.get("plan_year") or 0,
                 due_date=p.get("due_date") or None,
                 report_references=[r.strip() for r in p.get("reports", "").replace(",", " ").split() if r.strip()],
+                meeting_id=p.get("meeting_id") or None,
+                activity_id=p.get("activity_id") or None,
             ))  # fmt: skip
         except (ValidationError, SafetyError) as exc:
             errors = _errors(exc)

@@ -22,6 +22,8 @@ def home(request: HttpRequest) -> HttpResponse:
     """One page per role: what that role looks after, computed from its own scope."""
     from maeul.people import services as people
     from maeul.people.views import event_label
+    from maeul.safety import services as safety
+    from maeul.safety.events import LABELS as SAFETY_EVENTS
 
     principal = request_principal(request)
     context: dict[str, Any] = {
@@ -52,8 +54,17 @@ def home(request: HttpRequest) -> HttpResponse:
             event_qs = event_qs.filter(area_id__in=principal.area_codes)
         recent = list(event_qs[:10]) if household_scope else []
         context["recent_events"] = [
-            {"label": event_label(e.kind, e.data), "occurred_at": e.occurred_at, "area": e.area} for e in recent
+            {
+                "label": str(SAFETY_EVENTS[e.kind]) if e.kind in SAFETY_EVENTS else event_label(e.kind, e.data),
+                "occurred_at": e.occurred_at,
+                "area": e.area,
+            }
+            for e in recent
         ]
+        if principal.can(Resource.HAZARD, Action.VIEW):
+            hazards = safety.open_counts_by_area(principal)
+            for a in areas:
+                a.hazards = hazards.get(a.code, {"open": 0, "overdue": 0, "urgent": 0})  # type: ignore[attr-defined]
     elif household_scope == Scope.GRANTED:
         page = people.list_households(Actor.from_request(request, principal), people.HouseholdFilters(), per_page=50)
         context["granted"] = page.rows

@@ -163,6 +163,13 @@ def test_the_body_page_records_members_meetings_and_activities(site, safety_offi
     )
     assert Activity.objects.get().hours == 2.5
     assert services.activity_hours(actor_of(safety_official).principal, CHEONGUN, 2026) == {"patrol": 5.0}
+    patrol = Activity.objects.get()
+    client.post(
+        "/safety/tasks/new/",
+        {"area_code": CHEONGUN, "title": "골목 CCTV 설치", "source": "inspection", "plan_year": "2026",
+         "activity_id": str(patrol.pk)},
+    )  # fmt: skip
+    assert ImprovementTask.objects.get(title="골목 CCTV 설치").activity_id == patrol.pk
     # A member sees names and roles but not the contacts.
     member_page = signed_in(body_member[0]).get("/safety/body/", {"area": CHEONGUN}).content.decode()
     assert "최철수" in member_page and "010-5555-6666" not in member_page
@@ -286,3 +293,11 @@ def test_the_site_administrator_edits_the_catalogue(site, site_admin, safety_off
                                        "responder": "krc"})  # fmt: skip
     assert "reservoir" not in [c.code for c in services.categories(site)]  # no longer offered
     assert signed_in(safety_official).post("/safety/categories/", {"code": "pothole"}).status_code == 403
+
+
+def test_home_shows_each_area_s_open_and_overdue_hazards(site, safety_official) -> None:  # type: ignore[no-untyped-def]
+    report = services.submit_report(report_data(), site=site)
+    HazardReport.objects.filter(pk=report.pk).update(due_at=report.created_at.replace(year=2020))
+    page = signed_in(safety_official).get("/").content.decode()
+    assert f"/areas/{CHEONGUN}/safety/" in page and "1" in page
+    assert "hazard.reported" not in page  # the event reads as words, not its code
