@@ -435,7 +435,7 @@ def submit_report(
     now = timezone.now()
     user_id = actor.principal.user_id if actor else None
     report = HazardReport.objects.create(
-        reference=_new_token(),
+        reference=f"new-{secrets.token_hex(6)}",  # replaced by R-<id> below, once the id is known
         token=_new_token(),
         site=site,
         area=area,
@@ -843,7 +843,7 @@ def map_data(
 def _handled(actor: Actor, report_id: int) -> HazardReport:
     report = (
         visible_reports(actor.principal, Action.CHANGE)
-        .select_for_update()
+        .select_for_update(of=("self",))  # lock the report only (PostgreSQL refuses nullable joined rows)
         .filter(pk=report_id)
         .select_related("category", "responder", "site", "area")
         .first()
