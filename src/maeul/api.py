@@ -130,6 +130,7 @@ def _register_routers() -> None:
     from maeul.areas.api import router as areas_router
     from maeul.audit.api import router as audit_router
     from maeul.people.api import router as people_router
+    from maeul.safety.api import router as safety_router
     from maeul.sites.api import router as sites_router
 
     api.add_router("/v1", accounts_router)
@@ -137,6 +138,7 @@ def _register_routers() -> None:
     api.add_router("/v1/sites", sites_router)
     api.add_router("/v1/households", people_router)
     api.add_router("/v1/audit", audit_router)
+    api.add_router("/v1", safety_router)
 
 
 _register_routers()
