@@ -204,3 +204,6 @@ DEFAULT_FROM_EMAIL = os.environ.get("MAEUL_EMAIL_FROM", "maeul@localhost")
 # Uploaded photos (hazard reports, improvement tasks): served through permission-checked views, never directly.
 MEDIA_ROOT = Path(os.environ.get("MAEUL_MEDIA_ROOT", VAR_DIR / "media"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+
+# Hazard reports without an account: at most this many per hour from one address (stored only as a keyed hash).
+MAEUL_ANONYMOUS_REPORTS_PER_HOUR = int(os.environ.get("MAEUL_ANONYMOUS_REPORTS_PER_HOUR", "10"))

@@ -361,3 +361,14 @@ class ChecklistTick(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area_id} {self.year} {self.item}"
+
+
+class AnonymousSubmission(models.Model):
+    """When a report came in without an account, by a keyed hash of the sender's address (never the address):
+    enough to slow down a flood of reports from one place, and deleted after a day."""
+
+    address_index = models.CharField(max_length=32, db_index=True)
+    at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.address_index[:8]} {self.at:%Y-%m-%d %H:%M}"

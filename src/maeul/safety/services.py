@@ -19,6 +19,7 @@ from decimal import Decimal
 from statistics import median
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Avg, Count, F, IntegerField, Q, QuerySet
@@ -42,6 +43,7 @@ from maeul.safety.errors import DuplicatesFound, NotFound, SafetyError
 from maeul.safety.models import (
     OPEN_STATUSES,
     Activity,
+    AnonymousSubmission,
     BodyMember,
     ChecklistTick,
     HazardCategory,
@@ -397,9 +399,12 @@ def submit_report(
     photo_files: Sequence[bytes] = (),
     source: str = ReportSource.WEB,
     file_anyway: bool = False,
+    anonymous_address: str | None = None,
 ) -> HazardReport:
     """File a hazard report. Raises ``DuplicatesFound`` when open reports of the same category are near,
-    unless ``file_anyway``: the reporter decides."""
+    unless ``file_anyway``: the reporter decides. Reports without an account are limited per sender address."""
+    if actor is None and anonymous_address:
+        _limit_anonymous(anonymous_address)
     cleaned = [photos.clean(raw) for raw in photo_files]  # refuse a bad photo before anything is stored
     latitude, longitude, approximate = data.latitude, data.longitude, False
     if latitude is None:
@@ -475,6 +480,18 @@ def submit_report(
         audit.log(actor, AuditAction.CREATE, REPORTER, object_id=report.pk, site_id=site.pk, area_code=area.code)
     _event("hazard.reported", report, actor, {"category": category.code, "source": source, "photos": len(cleaned)})
     return report
+
+
+def _limit_anonymous(address: str) -> None:
+    now = timezone.now()
+    AnonymousSubmission.objects.filter(at__lt=now - timedelta(days=1)).delete()
+    index = fields.blind_index(address)
+    recent = AnonymousSubmission.objects.filter(address_index=index, at__gte=now - timedelta(hours=1)).count()
+    if recent >= django_settings.MAEUL_ANONYMOUS_REPORTS_PER_HOUR:
+        raise SafetyError(
+            "", "too_many_reports", "too many reports from this connection in the last hour; please try again later"
+        )
+    AnonymousSubmission.objects.create(address_index=index, at=now)
 
 
 def _store_photo(clean: photos.CleanPhoto, *, report: HazardReport | None = None, task: ImprovementTask | None = None,

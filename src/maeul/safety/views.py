@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from maeul.accounts.permissions import login_only, public, requires
 from maeul.accounts.policy import Action, Resource
 from maeul.accounts.principal import request_principal
+from maeul.accounts.services import client_address
 from maeul.audit.services import Actor
 from maeul.safety import photos, services
 from maeul.safety.errors import DuplicatesFound, NotFound, SafetyError
@@ -151,6 +152,7 @@ def report_form(request: HttpRequest) -> HttpResponse:
                 photo_files=files,
                 source=ReportSource.MEMBER if principal.role == "body_member" else ReportSource.WEB,
                 file_anyway=request.POST.get("file_anyway") == "1",
+                anonymous_address=client_address(request),
             )
         except DuplicatesFound as found:
             context["duplicates"] = found.candidates

@@ -301,3 +301,18 @@ def test_home_shows_each_area_s_open_and_overdue_hazards(site, safety_official) 
     page = signed_in(safety_official).get("/").content.decode()
     assert f"/areas/{CHEONGUN}/safety/" in page and "1" in page
     assert "hazard.reported" not in page  # the event reads as words, not its code
+
+
+def test_reports_without_an_account_are_limited_per_address(site, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.MAEUL_ANONYMOUS_REPORTS_PER_HOUR = 2
+    client = Client(REMOTE_ADDR="203.0.113.7")
+    for i in range(2):
+        lat = str(NEAR_CHEONGUN[0] + i * 0.001)
+        assert client.post("/report/", {**FORM, "latitude": lat}).status_code == 302
+    third = client.post("/report/", {**FORM, "latitude": str(NEAR_CHEONGUN[0] + 0.003)})
+    assert third.status_code == 200 and "too many reports" in third.content.decode()
+    assert HazardReport.objects.count() == 2
+    assert Client(REMOTE_ADDR="203.0.113.8").post("/report/", {**FORM, "file_anyway": "1"}).status_code == 302
+    from maeul.safety.models import AnonymousSubmission
+
+    assert "203.0.113.7" not in AnonymousSubmission.objects.values_list("address_index", flat=True)
