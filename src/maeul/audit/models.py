@@ -58,6 +58,7 @@ class RetentionRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     audit_rows_deleted = models.PositiveIntegerField(default=0)
     households_destroyed = models.PositiveIntegerField(default=0)
+    reporter_contacts_erased = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-started_at"]

@@ -24,6 +24,7 @@ def due() -> bool:
 
 def run() -> RetentionRun:
     from maeul.people import services as people
+    from maeul.safety import services as safety
     from maeul.sites.models import Site
     from maeul.sites.services import settings_of
 
@@ -35,6 +36,7 @@ def run() -> RetentionRun:
     deleted += audit.purge_older_than(None, AUDIT_RETENTION_FLOOR_DAYS)
     record.audit_rows_deleted = deleted
     record.households_destroyed = people.destroy_expired(WORKER)
+    record.reporter_contacts_erased = safety.erase_reporter_contacts(WORKER)
     record.finished_at = timezone.now()
     record.save()
     return record

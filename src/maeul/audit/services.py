@@ -104,6 +104,21 @@ def log_many(
     )
 
 
+def log_each(
+    actor: Actor,
+    action: AuditAction,
+    resource: str,
+    object_ids: Iterable[int],
+    *,
+    site_id: int | None = None,
+) -> None:
+    """One row per record of another kind than a household (a body member, a reporter's contact) shown or changed."""
+    now = timezone.now()
+    AuditEntry.objects.bulk_create(
+        [_entry(actor, action, resource, now, site_id, object_id=str(i)) for i in object_ids]
+    )
+
+
 def changes_of(entry: AuditEntry) -> dict[str, Any]:
     return fields.decrypt_json(entry.changes_encrypted, default={}) if entry.changes_encrypted else {}
 

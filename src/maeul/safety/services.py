@@ -1036,6 +1036,28 @@ def open_counts_by_area(principal: Principal) -> dict[str, dict[str, int]]:
     return {r["area_id"]: {"open": r["open"], "overdue": r["overdue"], "urgent": r["urgent"]} for r in rows}
 
 
+@transaction.atomic
+def erase_reporter_contacts(actor: Actor) -> int:
+    """Retention: once a report has been closed for the site's period, its reporter's and followers' contacts
+    are no longer needed to tell them anything, so they are erased. The report itself stays (it is about a place)."""
+    erased = 0
+    for site in Site.objects.all():
+        cutoff = timezone.now() - timedelta(days=sites.settings_of(site).hazard_contact_retention_days)
+        closed = HazardReport.objects.filter(site=site, resolved_at__lt=cutoff).exclude(status__in=OPEN_STATUSES)
+        with_contacts = closed.exclude(
+            reporter_name_encrypted="", reporter_phone_encrypted="", reporter_email_encrypted=""
+        ).values_list("pk", flat=True)
+        ids = list(with_contacts)
+        if ids:
+            HazardReport.objects.filter(pk__in=ids).update(
+                reporter_name_encrypted="", reporter_phone_encrypted="", reporter_email_encrypted=""
+            )
+            audit.log_each(actor, AuditAction.DESTROY, REPORTER, ids, site_id=site.pk)
+        ReportFollower.objects.filter(report__in=closed).exclude(email_encrypted="").update(email_encrypted="")
+        erased += len(ids)
+    return erased
+
+
 # --- the consultative body ---------------------------------------------------------------------------------
 
 
@@ -1060,8 +1082,8 @@ def _member_active(m: BodyMember, today: date) -> bool:
 
 
 def list_members(actor: Actor, area_code: str = "", include_past: bool = False) -> list[MemberView]:
-    """Members of the body. Contacts are shown to officials (who may change the body), and each such list
-    is logged; members see each other's names and roles only."""
+    """Members of the body. Contacts are shown to officials (who may change the body); members see each
+    other's names and roles only. Every listing is logged."""
     p = actor.principal
     qs = visible_members(p).select_related("area", "account")
     if area_code:
@@ -1071,8 +1093,8 @@ def list_members(actor: Actor, area_code: str = "", include_past: bool = False) 
         qs = qs.filter(Q(term_end=None) | Q(term_end__gte=today))
     with_contacts = p.scope(Resource.SAFETY_BODY, Action.CHANGE) is not None
     members = list(qs.order_by("area_id", "role", "id"))
-    if with_contacts and members:
-        audit.log_many(actor, AuditAction.LIST, MEMBER, [m.pk for m in members], site_id=p.site_id)
+    if members:  # names are personal data too, so every listing is recorded, with or without contacts
+        audit.log_each(actor, AuditAction.LIST, MEMBER, [m.pk for m in members], site_id=p.site_id)
     return [
         MemberView(
             id=m.pk,

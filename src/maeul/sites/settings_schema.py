@@ -36,6 +36,9 @@ class SiteSettings(BaseModel):
     )
     check_in_reminder_days: int = Field(7, ge=1, le=90)
     hazard_target_days: int = Field(7, ge=1, le=60, description="Days to process a hazard report (Safety e-Report: 7)")
+    hazard_contact_retention_days: int = Field(
+        365, ge=30, le=3650, description="Days a closed hazard report keeps its reporter's and followers' contacts"
+    )
     hazard_duplicate_radius_m: int = Field(
         50, ge=10, le=500, description="Open reports of the same category this close are offered as duplicates"
     )

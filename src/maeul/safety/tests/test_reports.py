@@ -173,3 +173,22 @@ def test_stats_track_the_seven_day_target(site, safety_official) -> None:  # typ
     services.change_status(actor_of(safety_official), on_time.pk, StatusChange(status="resolved", note="완료"))
     stats = services.report_stats(HazardReport.objects.filter(site=site))
     assert stats.open == 1 and stats.overdue == 1 and stats.resolved_within_target == 1
+
+
+def test_retention_erases_reporter_contacts_a_year_after_closure(site, safety_official) -> None:  # type: ignore[no-untyped-def]
+    from maeul.audit import retention
+
+    old = services.submit_report(report_data(reporter_email="old@example.kr", reporter_name="이민수"), site=site)
+    recent = services.submit_report(report_data(category="streetlight", reporter_email="new@example.kr"), site=site)
+    for r in (old, recent):
+        services.change_status(actor_of(safety_official), r.pk, StatusChange(status="resolved", note="완료"))
+    HazardReport.objects.filter(pk=old.pk).update(resolved_at=old.created_at - timedelta(days=400))
+    record = retention.run()
+    assert record.reporter_contacts_erased == 1
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert old.reporter_email_encrypted == "" and old.reporter_name_encrypted == ""
+    assert not ReportFollower.objects.filter(report=old).exclude(email_encrypted="").exists()
+    assert recent.reporter_email_encrypted != ""
+    assert AuditEntry.objects.filter(action="destroy", resource=services.REPORTER, object_id=str(old.pk)).exists()
+    assert AuditEntry.objects.filter(resource=services.REPORTER, household_id__isnull=False).count() == 0

@@ -13,4 +13,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         record = retention.run()
         deleted, destroyed = record.audit_rows_deleted, record.households_destroyed
-        self.stdout.write(self.style.SUCCESS(f"access records deleted: {deleted}; households destroyed: {destroyed}"))
+        erased = record.reporter_contacts_erased
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"access records deleted: {deleted}; households destroyed: {destroyed}; "
+                f"hazard reporters' contacts erased: {erased}"
+            )
+        )
