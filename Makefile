@@ -37,6 +37,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/pages.py --backend sqlite
 	$(BIN)/python -m maeul.testing.postgres_server -- $(BIN)/python benchmarks/pages.py --backend postgres
+	$(BIN)/python benchmarks/hazards.py --backend sqlite
+	$(BIN)/python -m maeul.testing.postgres_server -- $(BIN)/python benchmarks/hazards.py --backend postgres
 
 # Regenerate the lock file from pyproject.toml (developers, after changing dependencies).
 lock:

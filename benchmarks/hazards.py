@@ -126,20 +126,16 @@ class Seeded:
     seconds: float = 0.0
 
 
-def _inside(lat: float, lon: float, bbox: tuple[float, float, float, float] = SITE_BBOX) -> bool:
-    south, west, north, east = bbox
-    return south <= lat <= north and west <= lon <= east
-
-
 def _point(rng: random.Random, centre: tuple[float, float], spread_m: float = SPREAD_M) -> tuple[float, float]:
     """A place near a dong's centre (Gaussian, ``spread_m`` per axis), kept inside the site's bounding box so
     the whole-site map view holds every report."""
     lat0, lon0 = centre
+    south, west, north, east = SITE_BBOX
     per_lon = METRES_PER_DEGREE * math.cos(math.radians(lat0))
     while True:
         lat = lat0 + rng.gauss(0, spread_m / METRES_PER_DEGREE)
         lon = lon0 + rng.gauss(0, spread_m / per_lon)
-        if _inside(lat, lon):
+        if south <= lat <= north and west <= lon <= east:
             return lat, lon
 
 
@@ -319,7 +315,7 @@ def seed(reports: int, rng: random.Random) -> Seeded:
         raise SystemExit("the benchmark database is not empty")
     areas_service.load_reference()
     site = sites.create_site(pages.SITE_SLUG, "서울특별시 종로구", pages.SITE_SIGUNGU, ProgrammeType.SAFETY)
-    dongs = {a.code: a for a in site.areas.filter(level=AreaLevel.EMD, abolished=False).exclude(latitude=None)}
+    dongs = {a.code: a for a in site.areas.filter(level=AreaLevel.EMD, abolished=False)}
     password = secrets.token_urlsafe(16)
     admin = accounts.create_account("bench-admin", password, Role.SITE_ADMIN, site=site)
     official = accounts.create_account(
@@ -331,7 +327,11 @@ def seed(reports: int, rng: random.Random) -> Seeded:
         )
     services.install_catalogue(site)
     categories = list(HazardCategory.objects.filter(site=site, active=True).select_related("responder"))
-    centres = {c: (float(a.latitude), float(a.longitude)) for c, a in sorted(dongs.items())}  # type: ignore[arg-type]
+    centres = {
+        c: (a.latitude, a.longitude)
+        for c, a in sorted(dongs.items())
+        if a.latitude is not None and a.longitude is not None
+    }
     # Some dongs are reported far more than others (busy streets, old slopes); the official's two among them.
     weights = {c: 3 if c in pages.OFFICIAL_AREAS else rng.choice((1, 1, 2, 4)) for c in centres}
     seeded = Seeded(
@@ -454,7 +454,7 @@ def _category(seeded: Seeded, rng: random.Random) -> str:
 
 
 def _dong_view(seeded: Seeded, role: str, zoom: int, rng: random.Random) -> tuple[float, float, float, float]:
-    """A zoomed-in view around a dong the user works in, moved up to 200 m as a user pans."""
+    """A zoomed-in view around a dong the user works in, moved about 200 m either way as a user pans."""
     code = rng.choice(pages.OFFICIAL_AREAS if role == "official" else list(seeded.centres))
     lat, lon = _point(rng, seeded.centres[code], spread_m=200)
     return viewport(lat, lon, zoom)
@@ -463,7 +463,7 @@ def _dong_view(seeded: Seeded, role: str, zoom: int, rng: random.Random) -> tupl
 def _path(name: str, role: str, seeded: Seeded, rng: random.Random) -> str:
     match name:
         case "map_site_z12_all" | "map_site_z13_all" | "map_site_z14_all":
-            return _map_path(SITE_BBOX, int(name[10:12]), status="all")
+            return _map_path(SITE_BBOX, int(name.removeprefix("map_site_z")[:2]), status="all")
         case "map_site_open":
             return _map_path(SITE_BBOX, rng.choice((12, 13, 14)))
         case "map_density":

@@ -221,12 +221,22 @@ class HazardReport(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["site", "created_at"], name="safety_report_list"),
+            # Lists in filing order, and their deep pages, from the index alone; area last, for an official's scope.
+            models.Index(fields=["site", "created_at", "id", "area"], name="safety_report_list"),
             models.Index(fields=["site", "status", "created_at"], name="safety_report_status"),
             # The duplicate check reads open reports of one category in a small latitude band.
             models.Index(fields=["site", "category", "status", "latitude"], name="safety_report_near"),
-            # The map counts reports per grid cell from this index alone.
-            models.Index(fields=["site", "latitude", "longitude", "status", "category"], name="safety_report_map"),
+            # The map counts reports per grid cell from this index alone, in a site's or an official's scope.
+            models.Index(
+                fields=["site", "latitude", "longitude", "status", "category", "area"], name="safety_report_map"
+            ),
+            # The list's summary (open, overdue, urgent, resolved within target, median days) from this index alone.
+            models.Index(
+                fields=["site", "status", "resolved_at", "created_at", "due_at", "urgent", "area"],
+                name="safety_report_stats",
+            ),
+            # The newest change to any report: the version of cached aggregates (services._aggregate).
+            models.Index(fields=["updated_at"], name="safety_report_changed"),
         ]
 
     def __str__(self) -> str:

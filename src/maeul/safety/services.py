@@ -12,18 +12,20 @@ import csv
 import io
 import math
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from hashlib import blake2b
 from statistics import median
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings as django_settings
+from django.core.cache import cache
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Avg, Count, F, IntegerField, Q, QuerySet
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Floor
 from django.utils import timezone
 from django.utils.translation import get_language
 
@@ -775,6 +777,26 @@ class ReportPage:
     pages: int
 
 
+T = TypeVar("T")
+AGGREGATE_SECONDS = 60  # overdue counts move with the clock; everything else only when a report is written
+
+
+def _aggregate(kind: str, qs: QuerySet[HazardReport], compute: Callable[[], T], *extra: object) -> T:
+    """Aggregates over many reports (the list's summary, the map's cells) are worked out once per change to any
+    report, per process: the same site-wide views are asked for again and again, and reports change a few times
+    an hour. Every write sets ``updated_at``, so the newest one (from the ``safety_report_changed`` index) is the
+    version."""
+    latest = HazardReport.objects.order_by("-updated_at").values_list("updated_at", flat=True).first()
+    sql, params = qs.query.sql_with_params()
+    key = repr((kind, latest, sql, params, extra)).encode()
+    name = f"hazards:{blake2b(key, digest_size=16).hexdigest()}"
+    found: T | None = cache.get(name)
+    if found is None:
+        found = compute()
+        cache.set(name, found, AGGREGATE_SECONDS)
+    return found
+
+
 def list_reports(principal: Principal, f: ReportFilters, page: int = 1, per_page: int = 25) -> ReportPage:
     qs = filtered_reports(visible_reports(principal), f)
     total = qs.count()
@@ -784,10 +806,13 @@ def list_reports(principal: Principal, f: ReportFilters, page: int = 1, per_page
     names = {c.pk: c for c in HazardCategory.objects.filter(site_id=principal.site_pk)}
     resp = {r.pk: r for r in Responder.objects.filter(site_id=principal.site_pk)}
     rows = []
-    for r in qs.order_by("-created_at", "-id").values(
+    # The page's ids first, from the list index alone, then only those rows: a deep page skips index entries,
+    # not table rows.
+    ids = list(qs.order_by("-created_at", "-id").values_list("pk", flat=True)[(page - 1) * per_page : page * per_page])
+    for r in HazardReport.objects.filter(pk__in=ids).order_by("-created_at", "-id").values(
         "pk", "reference", "area__name", "category_id", "status", "urgent", "likelihood", "severity",
         "responder_id", "created_at", "due_at",
-    )[(page - 1) * per_page : page * per_page]:  # fmt: skip
+    ):  # fmt: skip
         score = r["likelihood"] * r["severity"] if r["likelihood"] and r["severity"] else None
         cat = names[r["category_id"]]
         rows.append(
@@ -810,17 +835,32 @@ def list_reports(principal: Principal, f: ReportFilters, page: int = 1, per_page
     return ReportPage(rows=rows, total=total, page=page, pages=pages)
 
 
+def _cell_index(value: Any) -> Any:
+    """The grid cell a coordinate falls in: floor() on PostgreSQL (its integer cast rounds, which would shift
+    every cell by half); an integer cast on SQLite, where it truncates, the same for Korea's positive coordinates,
+    and where Django's Floor would be a slow Python function."""
+    return Floor(value) if connection.vendor == "postgresql" else Cast(value, IntegerField())
+
+
 def map_data(
     qs: QuerySet[HazardReport], bbox: tuple[float, float, float, float] | None, zoom: int, density: bool = False
 ) -> dict[str, Any]:
     """Every report in view, as points when few and as grid cells (count and mean position) when many, so the
     map always represents all of them. ``density`` asks for a finer grid, drawn shaded by count."""
+    return _aggregate("map", qs, lambda: _map_data(qs, bbox, zoom, density), bbox, zoom, density)
+
+
+def _map_data(
+    qs: QuerySet[HazardReport], bbox: tuple[float, float, float, float] | None, zoom: int, density: bool
+) -> dict[str, Any]:
     if bbox is not None:
         south, west, north, east = bbox
         qs = qs.filter(latitude__gte=south, latitude__lte=north, longitude__gte=west, longitude__lte=east)
     zoom = max(1, min(zoom, 20))
     if not density:
-        few = list(qs.values("pk", "reference", "latitude", "longitude", "status", "urgent", "category__code")[:301])
+        few = list(
+            qs.order_by().values("pk", "reference", "latitude", "longitude", "status", "urgent", "category__code")[:301]
+        )
         if len(few) <= 300:
             return {
                 "total": len(few),
@@ -841,10 +881,7 @@ def map_data(
     cell = 360.0 / (2**zoom) / (8 if density else 4)
     rows = (
         qs.order_by()
-        .annotate(
-            cy=Cast(F("latitude") / cell, IntegerField()),
-            cx=Cast(F("longitude") / cell, IntegerField()),
-        )
+        .annotate(cy=_cell_index(F("latitude") / cell), cx=_cell_index(F("longitude") / cell))
         .values("cy", "cx")
         .annotate(n=Count("id"), lat=Avg("latitude"), lon=Avg("longitude"))
     )
@@ -997,6 +1034,10 @@ class ReportStats:
 
 
 def report_stats(qs: QuerySet[HazardReport]) -> ReportStats:
+    return _aggregate("stats", qs, lambda: _report_stats(qs))
+
+
+def _report_stats(qs: QuerySet[HazardReport]) -> ReportStats:
     now = timezone.now()
     counts = qs.aggregate(
         open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
