@@ -346,7 +346,11 @@ def _load_safety(site: Site, area: Area, users: dict[str, Any], rng: random.Rand
             report_references=mine,
         ),
     )
-    safety.change_task(official, task.pk, TaskChange(status="done", responder="roads", budget_krw=4_500_000))
+    safety.change_task(
+        official,
+        task.pk,
+        TaskChange(status="done", responder="roads", budget_krw=4_500_000, due_date=today + timedelta(days=14)),
+    )
     for decided in meeting.tasks.all():
         safety.change_task(
             official,
