@@ -41,7 +41,7 @@ class AreaQuery(Schema):
     parent: str | None = Field(None, pattern=r"^\d{10}$")
     include_abolished: bool = False
     limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=10_000_000)  # SQLite refuses offsets beyond 64 bits
 
 
 class PointQuery(Schema):

@@ -129,3 +129,10 @@ def test_nul_characters_are_refused_clearly(official) -> None:  # type: ignore[n
     assert client.post("/api/v1/households", body, content_type="application/json", **auth).status_code == 400
     page = signed_in(official).get("/households/", {"q": "\x00"})
     assert page.status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_page_offset_beyond_any_database_integer_is_refused(official) -> None:  # type: ignore[no-untyped-def]
+    client, auth = _client(official)
+    response = client.get("/api/v1/areas", {"offset": "234675015054986447777955840"}, **auth)
+    assert response.status_code == 422 and response["Content-Type"] == PROBLEM
