@@ -607,21 +607,7 @@ def report(
         print(line)
         failed += [] if ok else [s.name]
     print(f"\n{len(times)} duplicate checks in-process, {found} found an open report nearby")
-    if measured:
-        print(f"{measured} requests in {result.elapsed:.1f} s: {measured / result.elapsed:.1f} requests/second")
-    if result.machine_cpu and measured:
-        cores = os.cpu_count() or 1
-        other = max(0.0, result.machine_cpu - result.server_cpu - result.client_cpu)
-        print(
-            f"CPU in that time ({cores} cores, {cores * result.elapsed:.0f} core-seconds): machine busy "
-            f"{result.machine_cpu / (cores * result.elapsed):.0%}; gunicorn {result.server_cpu:.1f} s "
-            f"({1000 * result.server_cpu / measured:.1f} ms a request), clients {result.client_cpu:.1f} s, "
-            f"database server and other processes {other:.1f} s"
-        )
-    if result.failures:
-        print(f"{len(result.failures)} responses were not 200, e.g.: " + "; ".join(result.failures[:5]))
-    else:
-        print("every response was 200")
+    pages.report_load(result, measured)
     if failed:
         print(f"targets (p95): NOT MET in {', '.join(failed)}")
     else:

@@ -638,6 +638,25 @@ def percentile(ordered: Sequence[float], q: float) -> float:
     return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
+def report_load(result: Result, measured: int) -> None:
+    """The request rate, where the CPU went and whether every response was 200 (shared with hazards.py)."""
+    if measured:
+        print(f"{measured} requests in {result.elapsed:.1f} s: {measured / result.elapsed:.1f} requests/second")
+    if result.machine_cpu and measured:
+        cores = os.cpu_count() or 1
+        other = max(0.0, result.machine_cpu - result.server_cpu - result.client_cpu)
+        print(
+            f"CPU in that time ({cores} cores, {cores * result.elapsed:.0f} core-seconds): machine busy "
+            f"{result.machine_cpu / (cores * result.elapsed):.0%}; gunicorn {result.server_cpu:.1f} s "
+            f"({1000 * result.server_cpu / measured:.1f} ms a request), clients {result.client_cpu:.1f} s, "
+            f"database server and other processes {other:.1f} s"
+        )
+    if result.failures:
+        print(f"{len(result.failures)} responses were not 200, e.g.: " + "; ".join(result.failures[:5]))
+    else:
+        print("every response was 200")
+
+
 def report(backend: str, seeded: Seeded, result: Result, clients: int, workers: int, threads: int) -> bool:
     """Print the table; True when every p95 (per scenario and overall) is under the target."""
     print(
@@ -664,21 +683,8 @@ def report(backend: str, seeded: Seeded, result: Result, clients: int, workers: 
             f"{name:<18}{len(values):>7}{percentile(values, 50):>9.1f}{p95:>9.1f}"
             f"{percentile(values, 99):>9.1f}{values[-1]:>9.1f}"
         )
-    rate = len(overall) / result.elapsed
-    print(f"\n{len(overall)} requests in {result.elapsed:.1f} s: {rate:.1f} requests/second")
-    if result.machine_cpu:
-        cores = os.cpu_count() or 1
-        other = max(0.0, result.machine_cpu - result.server_cpu - result.client_cpu)
-        print(
-            f"CPU in that time ({cores} cores, {cores * result.elapsed:.0f} core-seconds): machine busy "
-            f"{result.machine_cpu / (cores * result.elapsed):.0%}; gunicorn {result.server_cpu:.1f} s "
-            f"({1000 * result.server_cpu / len(overall):.1f} ms a request), clients {result.client_cpu:.1f} s, "
-            f"database server and other processes {other:.1f} s"
-        )
-    if result.failures:
-        print(f"{len(result.failures)} responses were not 200, e.g.: " + "; ".join(result.failures[:5]))
-    else:
-        print("every response was 200")
+    print()
+    report_load(result, len(overall))
     if slow:
         print(f"p95 < {TARGET_P95_MS:.0f} ms: NO — over the target: {', '.join(slow)}")
     else:
