@@ -29,9 +29,16 @@ SAJIK = "1111053000"  # 사직동, 종로구
 YANGPYEONG_EUP = "4183025000"  # 양평읍, 양평군
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
+    """Load the reference areas once into the test database: tests that roll back keep them. pytest-django runs
+    transactional tests last, and their flush removes the areas, so ``reference`` loads them again there."""
+    with django_db_blocker.unblock():
+        areas.load_reference()
+
+
 @pytest.fixture
 def reference(db: Any) -> None:
-    # Transactional tests flush tables, so load lazily rather than once per session.
     if not areas.reference_loaded():
         areas.load_reference()
 
