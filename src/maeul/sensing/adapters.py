@@ -34,6 +34,9 @@ class Kind(StrEnum):
     BATTERY_LOW = "battery_low"  # 1 low
     SOS = "sos"  # 1 pressed
     BUTTON = "button"  # 1 an ordinary button pressed (a person was there)
+    PRESENCE = "presence"  # bed or seat pressure mat: 1 someone on it, 0 no one
+    FLUSH = "flush"  # 1 the toilet was flushed
+    APPLIANCE = "appliance"  # 1 an appliance (TV, rice cooker…) switched on, 0 off
     SMOKE = "smoke"  # 1 detected, 0 clear
     GAS = "gas"  # 1 detected, 0 clear
     TAMPER = "tamper"  # 1 tampered
