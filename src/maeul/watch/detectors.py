@@ -50,6 +50,7 @@ class WatchSettings:
     """Per-household settings; the defaults follow the site settings' defaults."""
 
     cold_start_hours: float = 8.0  # inactivity threshold until enough days are learned
+    cold_start_night_hours: float = 11.0  # the same for a silence beginning in the evening or night (sleep)
     ceiling_hours: float = 12.0  # never wait longer than this, whatever was learned
     floor_hours: float = 1.5  # never alert on a silence shorter than this
     learn_days: int = 7  # days of history before learned thresholds replace the cold-start one
@@ -220,7 +221,9 @@ class HouseholdWatch:
         usual = self.silences.usual(local) if learned_days >= s.learn_days else None
         when = f"{_WEEKDAYS[local.weekday()]} {_part_of_day(local.hour)}"
         if usual is None:
-            return min(s.cold_start_hours, s.ceiling_hours), f"no usual pattern learned yet for {when}"
+            night = local.hour >= 20 or local.hour < 4
+            default = s.cold_start_night_hours if night else s.cold_start_hours
+            return min(default, s.ceiling_hours), f"no usual pattern learned yet for {when}"
         hours = min(max(usual * s.margin, s.floor_hours), s.ceiling_hours)
         return hours, f"usually at most {duration_text(timedelta(hours=usual))} on {when}"
 

@@ -182,3 +182,11 @@ def test_config_is_checked() -> None:
         replay.read_config({"households": {"H-1": {"cold_start": 3}}})
     with pytest.raises(replay.ReplayInputError, match="unknown time zone"):
         replay.read_config({"default": {"timezone": "Mars/Olympus"}})
+
+
+def test_before_learning_a_silence_begun_at_bedtime_is_allowed_a_night() -> None:
+    watch = HouseholdWatch("H-7", WatchSettings(cold_start_hours=8, cold_start_night_hours=11, offline_hours=24))
+    watch.observe(Event(START + timedelta(hours=22, minutes=30), "H-7", "bedroom", Kind.MOTION, 1))
+    assert watch.tick(START + timedelta(days=1, hours=7)) == []  # 8 h 30 min asleep: fine
+    (alert,) = watch.tick(START + timedelta(days=1, hours=9, minutes=30))
+    assert alert.reason == "No activity for 11 h; no usual pattern learned yet for Mondays evenings."
