@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from maeul.areas.models import Area
@@ -124,6 +125,11 @@ class Responder(models.Model):
     def __str__(self) -> str:
         return self.name_ko
 
+    @property
+    def name(self) -> str:
+        """The name in the language of the request (Korean unless English was chosen)."""
+        return self.name_en if (get_language() or "ko").startswith("en") else self.name_ko
+
 
 class Catalogue(models.TextChoices):
     URBAN = "urban", _("Urban dong")
@@ -155,6 +161,11 @@ class HazardCategory(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def name(self) -> str:
+        """The name in the language of the request (Korean unless English was chosen)."""
+        return self.name_en if (get_language() or "ko").startswith("en") else self.name_ko
 
 
 # --- hazard reports ----------------------------------------------------------------------------------------

@@ -189,7 +189,7 @@ def categories(site: Site, include_inactive: bool = False) -> list[HazardCategor
 
 
 def category_name(category: HazardCategory) -> str:
-    return category.name_en if (get_language() or "ko").startswith("en") else category.name_ko
+    return category.name
 
 
 def category_description(category: HazardCategory) -> str:
@@ -197,9 +197,7 @@ def category_description(category: HazardCategory) -> str:
 
 
 def responder_name(responder: Responder | None) -> str:
-    if responder is None:
-        return ""
-    return responder.name_en if (get_language() or "ko").startswith("en") else responder.name_ko
+    return responder.name if responder is not None else ""
 
 
 def responders(site: Site) -> list[Responder]:
@@ -643,13 +641,6 @@ def read_report(principal: Principal, report_id: int) -> ReportView:
     return _report_view(report)
 
 
-def report_by_reference(principal: Principal, reference: str) -> HazardReport:
-    report = visible_reports(principal).filter(reference=reference).first()
-    if report is None:
-        raise NotFound("report", reference)
-    return report
-
-
 def track(token: str) -> ReportView:
     """The reporter's or a follower's view, reached by the token in their link."""
     follower = ReportFollower.objects.filter(token=token).first()
@@ -658,13 +649,6 @@ def track(token: str) -> ReportView:
     )
     if report is None:
         raise NotFound("report", "token")
-    return _report_view(report)
-
-
-def public_report(report_id: int) -> ReportView:
-    report = _load(HazardReport.objects.filter(pk=report_id))
-    if report is None:
-        raise NotFound("report", report_id)
     return _report_view(report)
 
 

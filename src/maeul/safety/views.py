@@ -7,6 +7,7 @@ with a scope on the resource it touches.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -28,6 +29,7 @@ from maeul.audit.services import Actor
 from maeul.safety import photos, services
 from maeul.safety.errors import DuplicatesFound, NotFound, SafetyError
 from maeul.safety.models import (
+    OPEN_STATUSES,
     ActivityKind,
     BodyRole,
     ImprovementTask,
@@ -203,7 +205,12 @@ def report_track(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "safety/report_track.html",
-        {"report": view, "token": token, "map_data": _points_json([view]), "statuses": dict(ReportStatus.choices)},
+        {
+            "report": view,
+            "token": token,
+            "map_data": _points_json([(view.latitude, view.longitude, view.reference, view.urgent)]),
+            "statuses": dict(ReportStatus.choices),
+        },
     )
 
 
@@ -225,12 +232,13 @@ def photo(request: HttpRequest, photo_id: int) -> FileResponse:
     return response
 
 
-def _points_json(views: list[services.ReportView]) -> str:
+def _points_json(points: Iterable[tuple[float, float, str, bool]]) -> str:
+    """Reports for web/map.js, which colours points by care level: urgent ones draw red (3), others blue (1)."""
     return json.dumps(
         {
             "points": [
-                {"lat": v.latitude, "lon": v.longitude, "reference": v.reference, "care_level": 3 if v.urgent else 1}
-                for v in views
+                {"lat": lat, "lon": lon, "reference": ref, "care_level": 3 if urgent else 1}
+                for lat, lon, ref, urgent in points
             ]
         }
     )
@@ -324,7 +332,7 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
             "responders": services.responders(site),
             "categories": services.categories(site),
             "scale": range(1, 6),
-            "map_data": _points_json([view]),
+            "map_data": _points_json([(view.latitude, view.longitude, view.reference, view.urgent)]),
             "errors": {},
             "statuses": dict(ReportStatus.choices),
         },
@@ -652,29 +660,15 @@ def area_safety(request: HttpRequest, code: str) -> HttpResponse:
         page = services.area_safety(principal, code)
     except NotFound as exc:
         raise Http404 from exc
-    reports = services.visible_reports(principal).filter(
-        area_id=code, status__in=["submitted", "routed", "in_progress"]
-    )
-    points = list(reports.values("latitude", "longitude", "reference", "urgent")[:300])
+    open_here = services.visible_reports(principal).filter(area_id=code, status__in=OPEN_STATUSES)
+    points = open_here.values_list("latitude", "longitude", "reference", "urgent")[:300]
     return render(
         request,
         "safety/area_safety.html",
         {
             "page": page,
             "can_tick": principal.can(Resource.SAFETY_BODY, Action.CREATE),
-            "map_data": json.dumps(
-                {
-                    "points": [
-                        {
-                            "lat": p["latitude"],
-                            "lon": p["longitude"],
-                            "reference": p["reference"],
-                            "care_level": 3 if p["urgent"] else 1,
-                        }
-                        for p in points
-                    ]
-                }
-            ),
+            "map_data": _points_json(points),
             "statuses": dict(TaskStatus.choices),
             "report_statuses": dict(ReportStatus.choices),
             "activity_kinds": dict(ActivityKind.choices),
