@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "maeul.people",
     "maeul.notify",
     "maeul.safety",
+    "maeul.sensing",
     "maeul.watch",
     "maeul.web",
 ]

@@ -34,6 +34,9 @@ class Resource(StrEnum):
     SAFETY_BODY = "safety_body"  # the consultative body: members (contacts), meetings, activities
     SAFETY_TASK = "safety_task"  # improvement tasks and the yearly plan
     SAFETY_CATALOGUE = "safety_catalogue"  # hazard categories and responders
+    DEVICE = "device"  # devices in homes, gateways, dead letters, unclaimed devices; readings are HOUSEHOLD data
+    ALERT = "alert"  # alerts on households and their handling (person-level)
+    ON_CALL = "on_call"  # the officials' on-call roster, holidays and the site's 24-hour contact
 
 
 class Action(StrEnum):
@@ -60,6 +63,9 @@ _OFFICIAL = {
     Resource.HAZARD: {Action.VIEW: Scope.AREA, Action.CREATE: Scope.AREA},
     Resource.SAFETY_BODY: {Action.VIEW: Scope.AREA},
     Resource.SAFETY_TASK: {Action.VIEW: Scope.AREA},
+    Resource.DEVICE: {Action.VIEW: Scope.AREA, Action.CREATE: Scope.AREA, Action.CHANGE: Scope.AREA},
+    Resource.ALERT: {Action.VIEW: Scope.AREA, Action.CHANGE: Scope.AREA},
+    Resource.ON_CALL: {Action.VIEW: Scope.SITE},
 }
 
 # The safety official runs Type 1 in their areas: triage, routing, the body and its tasks.
@@ -107,6 +113,9 @@ MATRIX: dict[Role, dict[Resource, dict[Action, Scope]]] = {
         Resource.SAFETY_BODY: dict(_ALL_SITE),
         Resource.SAFETY_TASK: {**_ALL_SITE, Action.CONFIRM: Scope.SITE},
         Resource.SAFETY_CATALOGUE: {Action.VIEW: Scope.SITE, Action.CHANGE: Scope.SITE},
+        Resource.DEVICE: {**_ALL_SITE, Action.IMPORT: Scope.SITE},
+        Resource.ALERT: {Action.VIEW: Scope.SITE, Action.CHANGE: Scope.SITE, Action.EXPORT: Scope.SITE},
+        Resource.ON_CALL: {Action.VIEW: Scope.SITE, Action.CHANGE: Scope.SITE},
     },
     Role.WELFARE_OFFICIAL: {
         **_OFFICIAL,
@@ -125,6 +134,7 @@ MATRIX: dict[Role, dict[Resource, dict[Action, Scope]]] = {
         Resource.AREA: {Action.VIEW: Scope.AREA},
         Resource.ACCOUNT: {Action.VIEW: Scope.OWN, Action.CHANGE: Scope.OWN},
         Resource.HAZARD: {Action.VIEW: Scope.AREA, Action.CREATE: Scope.AREA},
+        Resource.ALERT: {Action.VIEW: Scope.GRANTED, Action.CHANGE: Scope.GRANTED},
     },
     # Members see their area's hazards, tasks and body (names and roles; contacts are for officials),
     # record patrols and inspections, and confirm that finished work is really done.
@@ -137,6 +147,7 @@ MATRIX: dict[Role, dict[Resource, dict[Action, Scope]]] = {
     },
     Role.GUARDIAN: {
         Resource.HOUSEHOLD: {Action.VIEW: Scope.GRANTED},
+        Resource.ALERT: {Action.VIEW: Scope.GRANTED, Action.CHANGE: Scope.GRANTED},
         Resource.ACCOUNT: {Action.VIEW: Scope.OWN, Action.CHANGE: Scope.OWN},
     },
 }
