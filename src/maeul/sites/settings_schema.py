@@ -6,6 +6,8 @@ from itertools import pairwise
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from maeul.protection.phone import checked_phone
+
 # PIPA: access records of systems holding sensitive data are kept at least two years.
 AUDIT_RETENTION_FLOOR_DAYS = 730
 
@@ -27,6 +29,15 @@ class SiteSettings(BaseModel):
         default_factory=lambda: [15, 30, 60],
         description="Minutes after an unacknowledged alert at which it moves to the next person in the chain",
     )
+    inactivity_ceiling_hours: float = Field(
+        12.0, ge=2, le=48, description="Never wait longer than this without activity, whatever a household's habits"
+    )
+    office_hours_start: int = Field(9, ge=0, le=23, description="Office hours on working days begin (hour)")
+    office_hours_end: int = Field(18, ge=1, le=24, description="Office hours end (hour); outside them, the on-call roster")
+    round_the_clock_contact_name: str = Field(
+        "", max_length=80, description="Who is reached when nobody acknowledges a critical alert (24 hours)"
+    )
+    round_the_clock_contact_phone: str = Field("", max_length=20, description="The duty line reachable 24 hours (an office number, not a person's own)")
     indoor_heat_alert_celsius: float = Field(32.0, ge=20, le=45)
     indoor_cold_alert_celsius: float = Field(10.0, ge=-10, le=25)
     vulnerability_categories: list[str] = Field(default_factory=lambda: list(DEFAULT_VULNERABILITY_CATEGORIES))
@@ -63,6 +74,17 @@ class SiteSettings(BaseModel):
         if not cleaned:
             raise ValueError("at least one category is needed")
         return cleaned
+
+    @field_validator("round_the_clock_contact_phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        return checked_phone(value) if value.strip() else ""
+
+    @model_validator(mode="after")
+    def _office_hours(self) -> SiteSettings:
+        if self.office_hours_end <= self.office_hours_start:
+            raise ValueError("office hours must end after they begin")
+        return self
 
     @model_validator(mode="after")
     def _heat_above_cold(self) -> SiteSettings:

@@ -22,6 +22,13 @@ from maeul.sites.settings_schema import SiteSettings
 class SettingsForm(forms.Form):
     inactivity_alert_hours = forms.FloatField(label=gettext_lazy("Hours without activity before a check"))
     escalation_minutes = forms.CharField(label=gettext_lazy("Escalation steps (minutes, comma-separated)"))
+    inactivity_ceiling_hours = forms.FloatField(label=gettext_lazy("Longest wait without activity (hours)"))
+    office_hours_start = forms.IntegerField(label=gettext_lazy("Office hours begin (hour)"), min_value=0, max_value=23)
+    office_hours_end = forms.IntegerField(label=gettext_lazy("Office hours end (hour)"), min_value=1, max_value=24)
+    round_the_clock_contact_name = forms.CharField(
+        label=gettext_lazy("24-hour contact for unanswered critical alerts"), required=False
+    )
+    round_the_clock_contact_phone = forms.CharField(label=gettext_lazy("24-hour duty line"), required=False)
     indoor_heat_alert_celsius = forms.FloatField(label=gettext_lazy("Indoor heat alert (°C)"))
     indoor_cold_alert_celsius = forms.FloatField(label=gettext_lazy("Indoor cold alert (°C)"))
     vulnerability_categories = forms.CharField(label=gettext_lazy("Vulnerability categories (comma-separated)"))

@@ -15,6 +15,7 @@ def maeul_context(request: HttpRequest) -> dict[str, Any]:
         "principal": principal,
         "nav_hazards": principal is not None and principal.can(Resource.HAZARD, Action.VIEW),
         "nav_body": principal is not None and principal.can(Resource.SAFETY_BODY, Action.VIEW),
+        "nav_alerts": principal is not None and principal.can(Resource.ALERT, Action.VIEW),
         "nav_tasks": principal is not None and principal.can(Resource.SAFETY_TASK, Action.VIEW),
         "map_tiles_url": settings.MAEUL_MAP_TILES_URL,
         "map_tiles_attribution": settings.MAEUL_MAP_TILES_ATTRIBUTION,

@@ -7,9 +7,13 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from maeul.audit import retention
 from maeul.notify import services as notify
+from maeul.sensing.history import monitored_site_ids
+from maeul.watch import live
+from maeul.watch import services as watch
 from maeul.web.maintenance import refresh_planner_statistics
 
 log = logging.getLogger("maeul.worker")
@@ -18,12 +22,12 @@ STATISTICS_INTERVAL = 3600.0
 
 class Command(BaseCommand):
     help = (
-        "Background jobs (retention now; ingestion, escalation and screening join later). Safe to restart: "
-        "what is due is derived from the database, not from memory."
+        "Background jobs: alert escalation, watching that ingestion is alive, notification retries, retention. "
+        "Safe to restart: what is due is derived from the database, not from memory."
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--interval", type=float, default=60.0, help="Seconds between checks")
+        parser.add_argument("--interval", type=float, default=10.0, help="Seconds between checks")
         parser.add_argument("--once", action="store_true", help="Run due jobs once and exit")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -43,6 +47,13 @@ class Command(BaseCommand):
                     record.audit_rows_deleted,
                     record.households_destroyed,
                 )
+            now = timezone.now()
+            escalated = watch.escalate_due(now)
+            if escalated:
+                log.info("alerts: %s escalated to the next person", escalated)
+            # The ingest worker watches itself too, but a dead one cannot: this notices it from outside.
+            for site_id in monitored_site_ids():
+                live.check_blind(site_id, now)
             retried = notify.retry_failed()
             if retried:
                 log.info("notifications: %s delivered on retry", retried)
