@@ -20,7 +20,7 @@ run: $(STAMP)
 
 # Debian packages the browser test needs, installed only when missing.
 system-packages:
-	@bash scripts/ensure-debian-packages.sh chromium fonts-noto-cjk
+	@bash scripts/ensure-debian-packages.sh chromium fonts-noto-cjk fonts-noto-color-emoji mosquitto
 
 test: test-sqlite test-postgres
 

@@ -131,7 +131,9 @@ def _register_routers() -> None:
     from maeul.audit.api import router as audit_router
     from maeul.people.api import router as people_router
     from maeul.safety.api import router as safety_router
+    from maeul.sensing.api import router as sensing_router
     from maeul.sites.api import router as sites_router
+    from maeul.watch.api import router as watch_router
 
     api.add_router("/v1", accounts_router)
     api.add_router("/v1/areas", areas_router)
@@ -139,6 +141,9 @@ def _register_routers() -> None:
     api.add_router("/v1/households", people_router)
     api.add_router("/v1/audit", audit_router)
     api.add_router("/v1", safety_router)
+    api.add_router("/v1", sensing_router)
+    api.add_router("/v1", "maeul.sensing.gateway_api.router")  # gateways' own bearer tokens
+    api.add_router("/v1", watch_router)
 
 
 _register_routers()

@@ -185,6 +185,8 @@ LOGGING = {
 }
 
 # Maps: any XYZ tile server; empty disables tiles (areas, points and outlines still draw).
+# Where people open Maeul from a message (alert links in SMS and e-mail).
+MAEUL_PUBLIC_URL = os.environ.get("MAEUL_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 MAEUL_MAP_TILES_URL = os.environ.get("MAEUL_MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAEUL_MAP_TILES_ATTRIBUTION = os.environ.get("MAEUL_MAP_TILES_ATTRIBUTION", "© OpenStreetMap contributors")
 
@@ -203,9 +205,52 @@ EMAIL_HOST_PASSWORD = os.environ.get("MAEUL_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = _env_bool("MAEUL_EMAIL_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("MAEUL_EMAIL_FROM", "maeul@localhost")
 
+# Notification channels (docs/decisions/0010-notification-channels.md). A channel is used only when listed here and,
+# for the HTTP providers, configured below; anything else is reported as unavailable to the caller.
+MAEUL_NOTIFY_CHANNELS = [
+    name.strip() for name in os.environ.get("MAEUL_NOTIFY_CHANNELS", "console,email,web").split(",") if name.strip()
+]
+MAEUL_NOTIFY_TIMEOUT_SECONDS = float(os.environ.get("MAEUL_NOTIFY_TIMEOUT_SECONDS", "10"))
+MAEUL_SMS_PROVIDER = os.environ.get("MAEUL_SMS_PROVIDER", "nhn")  # nhn | generic
+MAEUL_SMS_URL = os.environ.get("MAEUL_SMS_URL", "")  # nhn: API base (has a default); generic: the full endpoint
+MAEUL_SMS_APP_KEY = os.environ.get("MAEUL_SMS_APP_KEY", "")
+MAEUL_SMS_SECRET = os.environ.get("MAEUL_SMS_SECRET", "")
+MAEUL_SMS_SENDER = os.environ.get("MAEUL_SMS_SENDER", "")  # the registered sending number
+MAEUL_KAKAO_URL = os.environ.get("MAEUL_KAKAO_URL", "")  # API base; NHN Cloud's by default
+MAEUL_KAKAO_APP_KEY = os.environ.get("MAEUL_KAKAO_APP_KEY", "")
+MAEUL_KAKAO_SECRET = os.environ.get("MAEUL_KAKAO_SECRET", "")
+MAEUL_KAKAO_SENDER_KEY = os.environ.get("MAEUL_KAKAO_SENDER_KEY", "")
+MAEUL_WEBHOOK_URL = os.environ.get("MAEUL_WEBHOOK_URL", "")
+MAEUL_WEBHOOK_SECRET = os.environ.get("MAEUL_WEBHOOK_SECRET", "")
+
 # Uploaded photos (hazard reports, improvement tasks): served through permission-checked views, never directly.
 MEDIA_ROOT = Path(os.environ.get("MAEUL_MEDIA_ROOT", VAR_DIR / "media"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
 # Hazard reports without an account: at most this many per hour from one address (stored only as a keyed hash).
 MAEUL_ANONYMOUS_REPORTS_PER_HOUR = int(os.environ.get("MAEUL_ANONYMOUS_REPORTS_PER_HOUR", "10"))
+
+# --- Device ingestion (`maeul ingest`, `maeul broker`; docs/decisions/0011-ingestion.md) ---------------------------
+# The MQTT broker the ingest worker subscribes to: mqtt://user:pass@host:1883 or mqtts://… (TLS, CA below).
+MAEUL_MQTT_URL = os.environ.get("MAEUL_MQTT_URL", "mqtt://127.0.0.1:1883")
+MAEUL_MQTT_USERNAME = os.environ.get("MAEUL_MQTT_USERNAME", "")
+MAEUL_MQTT_PASSWORD = os.environ.get("MAEUL_MQTT_PASSWORD", "")
+MAEUL_MQTT_CA = os.environ.get("MAEUL_MQTT_CA", "")  # CA bundle for mqtts://; empty: the system's
+MAEUL_MQTT_CLIENT_ID = os.environ.get("MAEUL_MQTT_CLIENT_ID", "")  # stable per worker; empty: maeul-ingest-<site>
+MAEUL_MQTT_SHARED_GROUP = os.environ.get("MAEUL_MQTT_SHARED_GROUP", "")  # several workers: $share/<group>/… (MQTT 5)
+MAEUL_MQTT_TOPICS = [
+    t.strip()
+    for t in os.environ.get("MAEUL_MQTT_TOPICS", "zigbee2mqtt/#,tele/+/+,stat/+/+,maeul/#").split(",")
+    if t.strip()
+]
+MAEUL_ZIGBEE2MQTT_BASE = os.environ.get("MAEUL_ZIGBEE2MQTT_BASE", "zigbee2mqtt")
+MAEUL_INGEST_BATCH_SIZE = int(os.environ.get("MAEUL_INGEST_BATCH_SIZE", "500"))
+MAEUL_INGEST_BATCH_MS = int(os.environ.get("MAEUL_INGEST_BATCH_MS", "50"))
+# How long committed message keys are kept to drop redeliveries; the broker's persistent_client_expiration is shorter.
+MAEUL_INGEST_DEDUP_HOURS = int(os.environ.get("MAEUL_INGEST_DEDUP_HOURS", "25"))
+# Detection consumers handed the committed readings (maeul.sensing.stream.StreamConsumer), as dotted class paths.
+MAEUL_STREAM_CONSUMERS = [
+    c.strip() for c in os.environ.get("MAEUL_STREAM_CONSUMERS", "maeul.watch.live.LiveWatch").split(",") if c.strip()
+]
+# The HTTP endpoint for gateways refuses larger bodies.
+MAEUL_GATEWAY_MAX_BODY_BYTES = int(os.environ.get("MAEUL_GATEWAY_MAX_BODY_BYTES", str(256 * 1024)))

@@ -10,6 +10,7 @@ from maeul.audit import views as audit
 from maeul.people import views as people
 from maeul.safety import views as safety
 from maeul.sites import views as sites
+from maeul.watch import views as watch
 from maeul.web import views as web
 
 urlpatterns = [
@@ -61,6 +62,9 @@ urlpatterns = [
         people.consent_withdraw,
         name="consent_withdraw",
     ),
+    path("households/<int:household_id>/activity/", watch.household_activity, name="household_activity"),
+    path("alerts/", include("maeul.watch.urls")),
+    path("", include("maeul.sensing.urls")),
     path("site/settings/", sites.site_settings, name="site_settings"),
     path("site/accounts/", accounts.members_view, name="members"),
     path("site/accounts/<int:user_id>/close/", accounts.close_member_view, name="close_member"),

@@ -25,6 +25,7 @@ def due() -> bool:
 def run() -> RetentionRun:
     from maeul.people import services as people
     from maeul.safety import services as safety
+    from maeul.sensing import services as sensing
     from maeul.sites.models import Site
     from maeul.sites.services import settings_of
 
@@ -37,6 +38,7 @@ def run() -> RetentionRun:
     record.audit_rows_deleted = deleted
     record.households_destroyed = people.destroy_expired(WORKER)
     record.reporter_contacts_erased = safety.erase_reporter_contacts(WORKER)
+    sensing.apply_retention()  # raw readings to hourly roll-ups; expired roll-ups, dead letters, delivery keys
     record.finished_at = timezone.now()
     record.save()
     return record

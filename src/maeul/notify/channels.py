@@ -82,9 +82,9 @@ def mask_phone(phone: str) -> str:
 
 def mask_address(channel: str, address: str) -> str:
     """What a page may show of a recipient: a phone's prefix and last four digits, an e-mail's first letter."""
-    if not address:
-        return ""
-    if channel in (Channel.SMS, Channel.KAKAO):
+    if not address or channel == Channel.WEB:
+        return ""  # a live-view message goes to an account (named in the alert's history), not an address
+    if channel in (Channel.SMS, Channel.KAKAO) or (channel == Channel.CONSOLE and address[:1] == "0"):
         return mask_phone(address)
     if channel == Channel.EMAIL and "@" in address:
         local, domain = address.rsplit("@", 1)

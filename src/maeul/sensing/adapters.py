@@ -42,6 +42,16 @@ class Kind(StrEnum):
     TAMPER = "tamper"  # 1 tampered
 
 
+# Readings that show a person is moving about at home (a plug's POWER counts too, when switched on from standby).
+# Shared by the detectors and the activity pictures, so both mean the same thing by "activity".
+ACTIVITY_KINDS = frozenset(
+    {Kind.MOTION, Kind.CONTACT, Kind.BUTTON, Kind.SWITCH, Kind.PRESENCE, Kind.FLUSH, Kind.APPLIANCE}
+)
+# Device health defaults, shared by the detectors (per-household settings) and the device pages.
+BATTERY_LOW_PERCENT = 15.0
+OFFLINE_HOURS = 6.0  # no message from a device this long: we cannot see (not: the person is unwell)
+
+
 class Malformed(ValueError):
     """The message belongs to an adapter but cannot be read; ``reason`` says why."""
 

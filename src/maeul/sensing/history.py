@@ -33,7 +33,7 @@ def readings_since(household_ids: Sequence[int], since: datetime, chunk: int = 2
         rows = list(
             qs.order_by("at", "pk").values_list("pk", "household_id", "device_id", "kind", "value", "at")[:chunk]
         )
-        for pk, household_id, device_id, kind, value, at in rows:
+        for _pk, household_id, device_id, kind, value, at in rows:
             if kind in known:
                 yield PastReading(household_id, identities.get(device_id, str(device_id)), Kind(kind), value, at)
         if len(rows) < chunk:

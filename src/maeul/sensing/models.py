@@ -43,6 +43,10 @@ class Gateway(models.Model):
         default=15, help_text="A gateway silent for longer than this is treated as down: its homes cannot be seen"
     )
     last_seen_at = models.DateTimeField(null=True, blank=True)
+    online = models.BooleanField(
+        null=True, help_text="Its own state report (a Zigbee2MQTT bridge's bridge/state); unknown until one arrives"
+    )
+    online_changed_at = models.DateTimeField(null=True, blank=True)
     active = models.BooleanField(default=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -92,8 +96,14 @@ class Reading(models.Model):
     timeline is one index range."""
 
     id = models.BigAutoField(primary_key=True)
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+", db_index=False)
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # No database-level foreign keys: their checks (a row lock on the device and the household per reading, at
+    # commit) halved ingestion throughput. Ingestion takes both ids from existing devices; Django still cascades.
+    device = models.ForeignKey(
+        Device, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     kind = models.CharField(max_length=16)
     value = models.FloatField()
     at = models.DateTimeField()
@@ -104,6 +114,9 @@ class Reading(models.Model):
             models.Index(fields=["device", "at"], name="reading_device_at"),
             models.Index(fields=["at"], name="reading_at"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}={self.value} at {self.at:%Y-%m-%d %H:%M:%S}"
 
 
 class HourlyReading(models.Model):
@@ -122,7 +135,13 @@ class HourlyReading(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["device", "kind", "hour"], name="hourly_reading_once"),
         ]
-        indexes = [models.Index(fields=["household", "hour"], name="hourly_household_hour")]
+        indexes = [
+            models.Index(fields=["household", "hour"], name="hourly_household_hour"),
+            models.Index(fields=["hour"], name="hourly_hour"),  # retention deletes by age
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} × {self.count} in {self.hour:%Y-%m-%d %H}h"
 
 
 class DeadLetterReason(models.TextChoices):
@@ -145,6 +164,9 @@ class DeadLetter(models.Model):
     class Meta:
         ordering = ["-received_at"]
 
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.topic}"
+
 
 class UnclaimedDevice(models.Model):
     """Messages from a device no household has: listed for an official to claim (provision) or ignore."""
@@ -166,6 +188,9 @@ class UnclaimedDevice(models.Model):
             models.UniqueConstraint(fields=["site", "protocol", "identity"], name="unclaimed_identity_per_site")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.protocol}:{self.identity}"
+
 
 class IngestCounter(models.Model):
     """Per site, day and outcome: how many messages ingestion handled (``stored``, ``duplicate``, ``malformed``,
@@ -179,6 +204,9 @@ class IngestCounter(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["site", "day", "outcome"], name="ingest_counter_once")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.outcome}: {self.messages}"
 
 
 class IngestWorker(models.Model):
@@ -195,6 +223,9 @@ class IngestWorker(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["site", "name"], name="ingest_worker_once")]
 
+    def __str__(self) -> str:
+        return self.name
+
 
 class DeliveryKey(models.Model):
     """Idempotency: the key of each committed MQTT message that the broker may deliver again (QoS 1 redelivery
@@ -202,3 +233,23 @@ class DeliveryKey(models.Model):
 
     key = models.CharField(max_length=64, primary_key=True)
     stored_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class StreamCursor(models.Model):
+    """How far detection has read the committed readings, per site and household partition
+    (``household_id % partitions == partition``): the id of the last reading handed to the consumers."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    partition = models.PositiveIntegerField()
+    partitions = models.PositiveIntegerField()
+    reading_id = models.BigIntegerField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "partition", "partitions"], name="stream_cursor_once")]
+
+    def __str__(self) -> str:
+        return f"partition {self.partition}/{self.partitions} at reading {self.reading_id}"

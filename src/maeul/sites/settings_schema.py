@@ -33,11 +33,15 @@ class SiteSettings(BaseModel):
         12.0, ge=2, le=48, description="Never wait longer than this without activity, whatever a household's habits"
     )
     office_hours_start: int = Field(9, ge=0, le=23, description="Office hours on working days begin (hour)")
-    office_hours_end: int = Field(18, ge=1, le=24, description="Office hours end (hour); outside them, the on-call roster")
+    office_hours_end: int = Field(
+        18, ge=1, le=24, description="Office hours end (hour); outside them, the on-call roster is reached"
+    )
     round_the_clock_contact_name: str = Field(
         "", max_length=80, description="Who is reached when nobody acknowledges a critical alert (24 hours)"
     )
-    round_the_clock_contact_phone: str = Field("", max_length=20, description="The duty line reachable 24 hours (an office number, not a person's own)")
+    round_the_clock_contact_phone: str = Field(
+        "", max_length=20, description="The duty line reachable 24 hours (an office number, not a person's own)"
+    )
     indoor_heat_alert_celsius: float = Field(32.0, ge=20, le=45)
     indoor_cold_alert_celsius: float = Field(10.0, ge=-10, le=25)
     vulnerability_categories: list[str] = Field(default_factory=lambda: list(DEFAULT_VULNERABILITY_CATEGORIES))

@@ -61,8 +61,9 @@ class BoardQuery(Schema):
 
 
 class ResolveIn(Schema):
-    outcome: str = Field(description="false_alarm, person_fine, needed_help, emergency_services, found_deceased, "
-                         "device_fixed")
+    outcome: str = Field(
+        description="false_alarm, person_fine, needed_help, emergency_services, found_deceased, device_fixed"
+    )
     note: str = Field("", max_length=2000)
 
 

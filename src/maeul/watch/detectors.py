@@ -2,28 +2,63 @@
 simulated one (replay). Pure Python with no database, so live ingestion and ``maeul replay`` run the same code.
 
 A ``HouseholdWatch`` is fed readings in time order (``observe``) and asked what is due (``tick``). It keeps one open
-alert per cause: a cause raises again only after it has cleared (activity seen, the device back, the value normal).
+alert per cause: a cause raises again only after it has cleared (activity seen, the device back, the value normal)
+or after the live layer calls ``resolve``. ``snapshot``/``restore`` carry its whole state across a restart.
+
+Inactivity is judged against the household's own silences (docs/decisions/0009): each silence is filed under what
+was last seen before it (the device, or the bed or seat mat still pressed) and the local time it began; a new silence
+is unusual once it outlasts, by a margin and some slack, the longest comparable one (begun about then after the same
+device, or under way then), between a floor and the site's ceiling. A night's rest is learned whole, the way out of
+the home is learned from outings through it, and appliances' rhythms from their plugs' power.
+
+Alerts carry ``reason`` in English (replay output, logs) and ``reason_code`` with ``reason_params`` for the web
+layer to render in the user's language. Codes and their params (minutes and watts are whole numbers; ``weekday``
+is 0 = Monday; ``part`` is one of nights, mornings, afternoons, evenings):
+
+- ``inactivity_cold_start``: silent_minutes, threshold_minutes, weekday, part
+- ``inactivity_learned``: silent_minutes, usual_minutes, weekday, part, after_device ("" when learned from the hour
+  alone), in_bed (true when the silence began on a pressed bed or seat mat)
+- ``away_too_long``: out_minutes, door_device
+- ``sos``, ``smoke``, ``gas``: device
+- ``temperature_high``, ``temperature_low``: celsius, limit_celsius, device
+- ``battery_low``: device, percent (null when the device only says "low")
+- ``device_offline``: device, silent_minutes
+- ``power_unused``: device, unused_minutes, usual_minutes
+- ``power_long_run``: device, watts, run_minutes, usual_minutes
 """
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import math
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
-from maeul.sensing.adapters import Kind
+from maeul.sensing.adapters import ACTIVITY_KINDS, BATTERY_LOW_PERCENT, OFFLINE_HOURS, Kind
 
-# Readings that show a person is moving about at home.
-ACTIVITY_KINDS = frozenset(
-    {Kind.MOTION, Kind.CONTACT, Kind.BUTTON, Kind.SWITCH, Kind.PRESENCE, Kind.FLUSH, Kind.APPLIANCE}
-)
-# Kinds whose every change, on or off, is someone's doing.
-_CHANGE_IS_ACTIVITY = frozenset({Kind.SWITCH, Kind.PRESENCE, Kind.APPLIANCE})
+# A plug's relay reports its state with every periodic message, so only a change of it is someone's doing. Other
+# kinds count at 1 each time (a door opened, motion seen, a mat pressed) and at 0 when it ends a 1 (closing a door,
+# getting up): Zigbee2MQTT repeats a closed door's state with each battery report, which is no one's doing.
+_CHANGE_ONLY_KINDS = frozenset({Kind.SWITCH})
 CRITICAL_KINDS = {Kind.SOS: "sos", Kind.SMOKE: "smoke", Kind.GAS: "gas"}
 _WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
+_BUCKET_MINUTES = 10
+# Shorter silences cannot lift a threshold off the floor (2 h) with the slack (1 h) and even the widest margin
+# feedback allows (2.5), so they are not kept: most gaps between readings are shorter, and keeping them is slow.
+_SHORTEST_KEPT_HOURS = 0.4
+_BUCKETS = 24 * 60 // _BUCKET_MINUTES
+_EARLY_MINUTES = 60  # a past silence also covers one beginning this much before it did (bedtimes vary)
+_SEEN_DAYS = 7  # days a context must have been seen around an hour before its own silences set the threshold
+_ANY = "*"
+_MOTION_TIMER = timedelta(minutes=3)  # a motion sensor's "no one" after a detection this long says someone was there
+_UP_A_MOMENT = timedelta(minutes=20)  # up between two long silences of a night: still the same rest
+# A night's rest begins between 19:00 and 04:00 (local) and goes on with silences begun before 07:00: a wakeful
+# morning is not slept through however still it is.
+_NIGHT_FROM, _NIGHT_UNTIL, _NIGHT_ENDS = 19, 4, 7
+_EXIT_TRIPS = 2  # out-and-back silences through one door before it counts as the way out
 
 
 @dataclass(frozen=True)
@@ -38,11 +73,14 @@ class Event:
 @dataclass(frozen=True)
 class Alert:
     household: str
-    kind: str  # inactivity, sos, smoke, gas, temperature, device_offline, battery_low
+    kind: str  # inactivity, sos, smoke, gas, temperature, device_offline, battery_low, power_anomaly
     raised_at: datetime
     severity: str  # critical, high, warning, device
     reason: str
     device: str = ""
+    cause: str = ""  # what stays open until cleared: inactivity, away, sos:<device>, offline:<device>, ...
+    reason_code: str = ""
+    reason_params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -52,16 +90,32 @@ class WatchSettings:
     cold_start_hours: float = 8.0  # inactivity threshold until enough days are learned
     cold_start_night_hours: float = 11.0  # the same for a silence beginning in the evening or night (sleep)
     ceiling_hours: float = 12.0  # never wait longer than this, whatever was learned
-    floor_hours: float = 1.5  # never alert on a silence shorter than this
-    learn_days: int = 7  # days of history before learned thresholds replace the cold-start one
-    margin: float = 1.25  # how far past the longest usual silence before an alert
-    away_after_door_minutes: float = 10.0  # door then no motion this long: the person went out
-    away_ceiling_hours: float = 24.0  # out longer than this is itself worth a check
+    floor_hours: float = 2.0  # never alert on a silence shorter than this
+    learn_days: int = 3  # days of history before learned thresholds replace the cold-start one
+    margin: float = 1.25  # how far past the longest usual silence before an alert: a factor...
+    slack_hours: float = 1.0  # ...and an hour more: a silence usually short may still run to twice its length
+    memory_days: int = 28  # silences older than this are forgotten (at the latest half as long again)
+    away_after_door_minutes: float = 10.0  # the way out used, then nothing stirs this long: the person went out
+    away_ceiling_hours: float = 24.0  # out longer than this is always worth a check (see HouseholdWatch.out_limit)
     heat_celsius: float = 32.0
     cold_celsius: float = 10.0
-    battery_low_percent: float = 15.0
-    offline_hours: float = 6.0  # no message from a device this long: we cannot see (not: the person is unwell)
+    battery_low_percent: float = BATTERY_LOW_PERCENT
+    offline_hours: float = OFFLINE_HOURS  # no message from a device this long: we cannot see
+    standby_watts: float = 10.0  # a plug drawing more than this is in use
     timezone: tzinfo | None = None  # local time for learning; default: each reading's own offset
+
+
+MAX_MARGIN_FACTOR = 2.0  # feedback never widens the margin past twice the site's
+
+
+def adapted_settings(base: WatchSettings, false_alarms_recent: int, confirmed_recent: int) -> WatchSettings:
+    """The household's settings after officials' feedback on its recent inactivity alerts (say the last 30 days):
+    each false alarm not offset by a confirmed incident widens the margin by 15 % of the site's, up to twice it.
+    A confirmed incident takes a step back, so a real problem is never met with a wider margin than the site's
+    plus the false alarms it outweighs. The ceiling still bounds every threshold."""
+    steps = max(0, false_alarms_recent - confirmed_recent)
+    margin = min(base.margin * (1 + 0.15 * steps), base.margin * MAX_MARGIN_FACTOR)
+    return dataclasses.replace(base, margin=margin)
 
 
 def duration_text(delta: timedelta) -> str:
@@ -70,6 +124,14 @@ def duration_text(delta: timedelta) -> str:
     if hours and minutes:
         return f"{hours} h {minutes} min"
     return f"{hours} h" if hours else f"{minutes} min"
+
+
+def _hours(delta: timedelta) -> float:
+    return delta.total_seconds() / 3600
+
+
+def _minutes(hours: float) -> int:
+    return int(hours * 60)
 
 
 def _part_of_day(hour: int) -> str:
@@ -82,56 +144,162 @@ def _part_of_day(hour: int) -> str:
     return "evenings"
 
 
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
+def _from_iso(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text is not None else None
+
+
 @dataclass
 class _Silences:
-    """The silences a household has had, by the local hour and weekday they began: what 'usual' means."""
+    """The household's past silences, and from them, for every ten minutes of the local day, the longest that a
+    silence beginning then has lasted: after the same device (or on the same pressed mat), and after any device.
 
-    longest: dict[tuple[bool, int], list[float]] = field(default_factory=lambda: defaultdict(list))
+    A past silence covers every moment from a little before it began (people are not clockwork) to its end, so a
+    silence beginning at 01:40 after a visit to the toilet is measured against the nights that were under way at
+    01:40 and when they ended, and one beginning at 20:30 in the living room against the evenings, not against
+    nights that began at 22:00 in the bedroom."""
+
+    past: list[tuple[datetime, float, str]] = field(default_factory=list)  # (local start, hours, context)
+    seen: dict[str, dict[int, list[int]]] = field(default_factory=dict)  # context -> hour -> [last day, days]
     first_day: datetime | None = None
+    # context or "*" -> the longest silences begun in, and still under way at, each 10 minutes: worked out from past
+    _cover: dict[str, tuple[list[float], list[float]]] | None = None
 
-    def add(self, began: datetime, hours: float) -> None:
-        bucket = self.longest[(began.weekday() >= 5, began.hour)]
-        bucket.append(hours)
-        if len(bucket) > 60:  # about two months of that hour: old habits fade
-            del bucket[0]
+    def saw(self, context: str, local: datetime) -> None:
+        """A silence begins after ``context`` now: count the days each context was seen at each hour."""
+        days = self.seen.setdefault(context, {}).setdefault(local.hour, [0, 0])
+        if days[0] != local.toordinal():
+            days[0], days[1] = local.toordinal(), days[1] + 1
 
-    def usual(self, began: datetime) -> float | None:
-        """The longest silence usually beginning at this hour: the 95th percentile of silences begun within an hour
-        of it on the same kind of day (weekday or weekend), or on any day while there are too few of those."""
-        hours = [(began.hour + d) % 24 for d in (-1, 0, 1)]
-        weekend = began.weekday() >= 5
-        values = [v for h in hours for v in self.longest.get((weekend, h), [])]
-        if len(values) < 8:
-            values = [v for h in hours for kind in (False, True) for v in self.longest.get((kind, h), [])]
-        if len(values) < 3:
+    def add(self, context: str, began: datetime, hours: float, memory_days: int) -> None:
+        self.past.append((began, hours, context))
+        # Old habits fade: forgotten in batches of half the memory, as rebuilding the table is what costs.
+        if began - self.past[0][0] > timedelta(days=memory_days * 1.5):
+            self.past = [p for p in self.past if began - p[0] <= timedelta(days=memory_days)]
+            self._cover = None
+        elif self._cover is not None:
+            self._extend(self._cover, began, hours, context)
+
+    @staticmethod
+    def _extend(cover: dict[str, tuple[list[float], list[float]]], began: datetime, hours: float, context: str) -> None:
+        first = (began.hour * 60 + began.minute) // _BUCKET_MINUTES
+        step = _BUCKET_MINUTES / 60
+        for key in (context, _ANY):
+            begun, under_way = cover.setdefault(key, ([0.0] * _BUCKETS, [0.0] * _BUCKETS))
+            if hours > begun[first]:
+                begun[first] = hours
+            for offset in range(1, int(hours / step) + 1):
+                bucket = (first + offset) % _BUCKETS
+                remaining = hours - offset * step
+                if remaining > under_way[bucket]:
+                    under_way[bucket] = remaining
+
+    def usual(self, context: str, began: datetime) -> tuple[float, bool]:
+        """The longest silence usually beginning at ``began`` (local), and whether it was learned after this
+        context: once the context has been seen on a few days around this hour, its own silences say (even
+        when all were short), else the silences after any device."""
+        if self._cover is None:
+            self._cover = {}
+            for start, hours, after in self.past:
+                self._extend(self._cover, start, hours, after)
+        bucket = (began.hour * 60 + began.minute) // _BUCKET_MINUTES
+        by_hour = self.seen.get(context, {})
+        days = sum(by_hour.get((began.hour + d) % 24, [0, 0])[1] for d in (-1, 0, 1))
+        key = context if days >= _SEEN_DAYS else _ANY
+        lines = self._cover.get(key)
+        if lines is None:
+            return 0.0, key == context
+        begun, under_way = lines
+        later = max(begun[(bucket + k) % _BUCKETS] for k in range(_EARLY_MINUTES // _BUCKET_MINUTES + 1))
+        return max(later, under_way[bucket]), key == context
+
+
+@dataclass
+class _Plug:
+    """A power-metering plug: whether its appliance is on, and its usual runs and gaps between uses (hours)."""
+
+    first: datetime
+    watts: float = 0.0
+    on_since: datetime | None = None
+    last_on: datetime | None = None
+    runs: list[float] = field(default_factory=list)
+    gaps: list[float] = field(default_factory=list)
+
+    def learned(self, now: datetime, values: list[float], days: int) -> float | None:
+        """The longest of the recent values, once the plug has been watched ``days`` and has five of them."""
+        if len(values) < 5 or now - self.first < timedelta(days=days):
             return None
-        values.sort()
-        return values[min(len(values) - 1, math.ceil(0.95 * len(values)) - 1)]
+        return max(values)
+
+
+@dataclass(frozen=True)
+class _Threshold:
+    hours: float
+    usual: float | None  # the learned usual silence, None in the cold start
+    after_device: str  # "" when learned from the hour alone
 
 
 @dataclass
 class HouseholdWatch:
+    """One household's detectors. The live layer feeds ``observe(event)`` in time order, calls ``tick(now)`` when
+    ``next_due()`` comes, ``resolve(cause)`` when an official closes an alert, and persists ``snapshot()`` to
+    ``restore()`` after a restart. Fields are its state; ``snapshot`` documents nothing else is needed."""
+
     household: str
     settings: WatchSettings = field(default_factory=WatchSettings)
     last_activity: datetime | None = None
-    door_at: datetime | None = None  # the last door opening not yet followed by motion
+    context: str = ""  # what the current silence follows: the last active device, or the pressed mat
+    door_at: datetime | None = None  # the last use of a door not yet followed by other activity
+    door_device: str = ""
+    came_in: bool = False  # that door was used on coming back in
     away_since: datetime | None = None
     silences: _Silences = field(default_factory=_Silences)
+    values: dict[str, dict[str, float]] = field(default_factory=dict)  # device -> kind -> last value
+    pressed: set[str] = field(default_factory=set)  # bed or seat mats someone is on
+    has_motion: bool = False  # without a motion sensor, 'nothing stirred after the door' says nothing
+    exit_trips: dict[str, int] = field(default_factory=dict)  # contact -> silences out and back through it
+    outings: list[float] = field(default_factory=list)  # hours out, the last 30 times
+    plugs: dict[str, _Plug] = field(default_factory=dict)
     device_seen: dict[str, datetime] = field(default_factory=dict)
     device_first: dict[str, datetime] = field(default_factory=dict)
     device_longest_gap: dict[str, float] = field(default_factory=dict)  # hours
     device_limit: dict[str, timedelta | None] = field(default_factory=dict)  # offline_after, kept up to date
+    detected: dict[str, datetime] = field(default_factory=dict)  # motion sensor -> its last detection
+    rest_start: datetime | None = None  # the rest (long silences a few minutes apart) the last silence was part of
+    rest_end: datetime | None = None
+    rest_contexts: list[str] = field(default_factory=list)
     open_causes: set[str] = field(default_factory=set)
-    _threshold: tuple[datetime, float, str] | None = None  # for the current silence: worked out once
+    _threshold: tuple[datetime, _Threshold] | None = None  # for the current silence: worked out once
+    _plugs_changed: int = 0  # counts what may move a power cause's time (see _power_due)
+    _power_cache: tuple[tuple[int, datetime | None], list[tuple[datetime, str, _Plug, float]]] | None = None
 
     def _local(self, at: datetime) -> datetime:
         return at.astimezone(self.settings.timezone) if self.settings.timezone else at
 
-    def _raise(self, cause: str, kind: str, at: datetime, severity: str, reason: str, device: str = "") -> list[Alert]:
+    def _raise(
+        self,
+        cause: str,
+        kind: str,
+        at: datetime,
+        severity: str,
+        reason: str,
+        code: str,
+        params: dict[str, Any],
+        device: str = "",
+    ) -> list[Alert]:
         if cause in self.open_causes:
             return []
         self.open_causes.add(cause)
-        return [Alert(self.household, kind, at, severity, reason, device)]
+        self._plugs_changed += 1
+        return [Alert(self.household, kind, at, severity, reason, device, cause, code, params)]
+
+    def resolve(self, cause: str) -> None:
+        """An official closed the alert of this cause: it may raise again when the condition recurs."""
+        self.open_causes.discard(cause)
+        self._plugs_changed += 1
 
     def observe(self, event: Event) -> list[Alert]:
         alerts: list[Alert] = []
@@ -142,153 +310,294 @@ class HouseholdWatch:
             if previous is None:
                 self.device_first[event.device] = at
             elif at > previous:
-                gap = (at - previous).total_seconds() / 3600
+                gap = _hours(at - previous)
                 self.device_longest_gap[event.device] = max(gap, self.device_longest_gap.get(event.device, 0.0))
             self.device_seen[event.device] = at
             self.device_limit[event.device] = self.offline_after(event.device)
         if self.silences.first_day is None:
             self.silences.first_day = at
-        if event.kind in CRITICAL_KINDS and event.value >= 1:
-            name = CRITICAL_KINDS[event.kind]
-            what = {"sos": "The SOS button was pressed", "smoke": "Smoke detected", "gas": "Gas detected"}[name]
-            alerts += self._raise(
-                f"{name}:{event.device}", name, at, "critical", f"{what} ({event.device}).", event.device
-            )
-        elif event.kind in CRITICAL_KINDS:
-            self.open_causes.discard(f"{CRITICAL_KINDS[event.kind]}:{event.device}")
-        elif event.kind in ACTIVITY_KINDS and (event.value >= 1 or event.kind in _CHANGE_IS_ACTIVITY):
-            self._activity(event)
+        if event.kind == Kind.MOTION:
+            self.has_motion = True
+        last_values = self.values.setdefault(event.device, {})
+        before = last_values.get(event.kind)
+        last_values[event.kind] = event.value
+        if event.kind in CRITICAL_KINDS:
+            alerts += self._critical(event)
+        elif event.kind in ACTIVITY_KINDS:
+            if event.kind == Kind.PRESENCE:
+                (self.pressed.add if event.value >= 1 else self.pressed.discard)(event.device)
+            if self._is_activity(event, before):
+                self._activity(event)
+            if event.kind == Kind.MOTION and event.value >= 1:
+                self.detected[event.device] = event.at
+        elif event.kind == Kind.POWER:
+            alerts += self._power(event)
+            self._plugs_changed += 1
         elif event.kind == Kind.TEMPERATURE:
             alerts += self._temperature(event)
         elif event.kind in (Kind.BATTERY, Kind.BATTERY_LOW):
-            low = (
-                event.value >= 1 if event.kind == Kind.BATTERY_LOW else event.value < self.settings.battery_low_percent
-            )
-            cause = f"battery:{event.device}"
-            if low:
-                level = "" if event.kind == Kind.BATTERY_LOW else f" ({event.value:.0f} %)"
-                alerts += self._raise(
-                    cause, "battery_low", at, "device", f"Battery low on {event.device}{level}.", event.device
-                )
-            else:
-                self.open_causes.discard(cause)
+            alerts += self._battery(event)
         return alerts
+
+    def _is_activity(self, event: Event, before: float | None) -> bool:
+        if event.kind in _CHANGE_ONLY_KINDS and before is not None:
+            return event.value != before
+        if event.kind == Kind.MOTION and event.value < 1 and before is not None and before >= 1:
+            # The end of a detection says someone moved until now only after a long one (a log of intervals);
+            # Zigbee2MQTT ends each detection on a 90-second timer, which is nobody's doing.
+            detected = self.detected.get(event.device)
+            return detected is not None and event.at - detected >= _MOTION_TIMER
+        return event.value >= 1 or (before is not None and before >= 1)
+
+    def _critical(self, event: Event) -> list[Alert]:
+        name = CRITICAL_KINDS[event.kind]
+        cause = f"{name}:{event.device}"
+        if event.value < 1:
+            self.open_causes.discard(cause)
+            return []
+        what = {"sos": "The SOS button was pressed", "smoke": "Smoke detected", "gas": "Gas detected"}[name]
+        return self._raise(
+            cause, name, event.at, "critical", f"{what} ({event.device}).", name, {"device": event.device}, event.device
+        )
 
     def _activity(self, event: Event) -> None:
         at = event.at
-        if event.kind == Kind.CONTACT and event.value >= 1:
-            self.door_at = at
-        elif event.kind == Kind.MOTION:
-            self.door_at = None
-            self.away_since = None
-        if self.last_activity is not None and at > self.last_activity:
-            gap = (at - self.last_activity).total_seconds() / 3600
-            if gap >= 0.25 and self.away_since is None:
-                self.silences.add(self._local(self.last_activity), gap)
+        if self.last_activity is not None and at > self.last_activity and self.away_since is None:
+            gap = _hours(at - self.last_activity)
+            began = self._local(self.last_activity)
+            if gap >= _SHORTEST_KEPT_HOURS:
+                self.silences.add(self.context, began, gap, self.settings.memory_days)
+            if gap >= 1:
+                self._rest(began, at)
+            # Out and back through the same door by day: that door is the way out (a bedroom door at night is not).
+            if gap >= 1 and event.kind == Kind.CONTACT and event.device == self.door_device and 6 <= began.hour < 20:
+                self.exit_trips[event.device] = self.exit_trips.get(event.device, 0) + 1
+        if event.kind == Kind.CONTACT:
+            # The door used on coming back in is followed by being at home, even before anything else stirs.
+            self.came_in = self.away_since is not None or (self.came_in and event.device == self.door_device)
+            self.door_at, self.door_device = at, event.device
+        else:
+            self.door_at, self.door_device, self.came_in = None, "", False
+        if self.away_since is not None and at > self.away_since:
+            self.outings = [*self.outings[-29:], _hours(at - self.away_since)]
+        self.away_since = None
         self.last_activity = at if self.last_activity is None else max(self.last_activity, at)
+        self.context = f"on:{min(self.pressed)}" if self.pressed else event.device
+        self.silences.saw(self.context, self._local(at))
         self.open_causes.discard("inactivity")
         self.open_causes.discard("away")
+
+    def _rest(self, began: datetime, ended: datetime) -> None:
+        """A night's long silences with only a few minutes up between them (visits to the toilet) are also learned
+        as one rest, so that a night without those visits is not unusual. Only nights: by day, long silences a
+        movement apart are someone sitting still, each of which must stay usual on its own."""
+        assert self.last_activity is not None
+        night = began.hour >= _NIGHT_FROM or began.hour < _NIGHT_ENDS
+        up_a_moment = self.rest_end is not None and began - self._local(self.rest_end) <= _UP_A_MOMENT
+        if self.rest_start is not None and up_a_moment and night:
+            self.rest_contexts = sorted({*self.rest_contexts, self.context})
+            whole = _hours(ended - self.rest_start)
+            for context in self.rest_contexts:
+                self.silences.add(context, self._local(self.rest_start), whole, self.settings.memory_days)
+        elif night and not _NIGHT_UNTIL <= began.hour < _NIGHT_ENDS:
+            self.rest_start, self.rest_contexts = self.last_activity, [self.context]
+        else:
+            self.rest_start, self.rest_contexts = None, []
+        self.rest_end = ended
+
+    def out_limit(self) -> float:
+        """Hours out before a check: past the longest usual outing as for a silence, never before the ceiling (a
+        day out is no cause for alarm) and never after the away ceiling. The door may also have been a visitor
+        leaving, so being out is not trusted for a whole day unless days out have been seen."""
+        s = self.settings
+        usual = max(self.outings, default=0.0) * s.margin + s.slack_hours
+        return min(max(usual, s.ceiling_hours), s.away_ceiling_hours)
+
+    def _went_out(self) -> bool:
+        """The door last used is the way out, and not on the way in: once nothing else stirs, the person is out."""
+        return (
+            self.door_at is not None
+            and self.away_since is None
+            and not self.came_in
+            and self.has_motion
+            and self.exit_trips.get(self.door_device, 0) >= _EXIT_TRIPS
+        )
+
+    def _power(self, event: Event) -> list[Alert]:
+        """A plug's appliance switched on counts as activity; its runs and the gaps between uses are learned."""
+        at, device = event.at, event.device
+        plug = self.plugs.get(device)
+        on = event.value > self.settings.standby_watts
+        if plug is None:
+            # Its first report: if already on, the run is timed from now; it is not anyone's doing now.
+            self.plugs[device] = _Plug(first=at, watts=event.value, on_since=at if on else None)
+            return []
+        plug.watts = event.value
+        if on and plug.on_since is None:
+            plug.on_since = at
+            if plug.last_on is not None:
+                plug.gaps = [*plug.gaps[-29:], _hours(at - plug.last_on)]
+            plug.last_on = at
+            self.open_causes.discard(f"power_unused:{device}")
+            self._activity(event)
+        elif not on and plug.on_since is not None:
+            plug.runs = [*plug.runs[-29:], _hours(at - plug.on_since)]
+            plug.on_since = None
+            if plug.last_on is None:  # it was on when first seen: its use is known from now
+                plug.last_on = at
+            self.open_causes.discard(f"power_long:{device}")
+        return []
+
+    def _power_limits(self, plug: _Plug, now: datetime) -> tuple[float | None, float | None]:
+        """Hours of continuous use, and of no use, past which the plug's appliance is unusual (None: not learned).
+        Twice the longest usual, and at least an hour (a run) or twelve hours (a gap) past it."""
+        days = self.settings.learn_days
+        run = plug.learned(now, plug.runs, days)
+        gap = plug.learned(now, plug.gaps, days)
+        return (
+            max(2 * run, run + 1) if run is not None else None,
+            max(2 * gap, gap + 12) if gap is not None else None,
+        )
+
+    def _power_due(self) -> list[tuple[datetime, str, _Plug, float]]:
+        """When each plug's power causes not yet open would become due: (time, cause, plug, usual hours). Worked
+        out again only when a plug reported, a power cause opened or closed, or the person went out or came in."""
+        key = (self._plugs_changed, self.away_since)
+        if self._power_cache is None or self._power_cache[0] != key:
+            self._power_cache = (key, self._work_out_power_due())
+        return self._power_cache[1]
+
+    def _work_out_power_due(self) -> list[tuple[datetime, str, _Plug, float]]:
+        due: list[tuple[datetime, str, _Plug, float]] = []
+        for device, plug in self.plugs.items():
+            # Learned as of its last report, so that next_due and tick agree between reports.
+            run_limit, gap_limit = self._power_limits(plug, self.device_seen.get(device, plug.first))
+            if plug.on_since is not None and run_limit is not None and f"power_long:{device}" not in self.open_causes:
+                due.append((plug.on_since + timedelta(hours=run_limit), f"power_long:{device}", plug, max(plug.runs)))
+            if (
+                plug.on_since is None
+                and plug.last_on is not None
+                and gap_limit is not None
+                and self.away_since is None  # out of the home, the kettle rests too
+                and f"power_unused:{device}" not in self.open_causes
+            ):
+                due.append((plug.last_on + timedelta(hours=gap_limit), f"power_unused:{device}", plug, max(plug.gaps)))
+        return due
 
     def _temperature(self, event: Event) -> list[Alert]:
         s = self.settings
         cause = f"temperature:{event.device}"
-        if event.value >= s.heat_celsius:
-            return self._raise(
-                cause,
-                "temperature",
-                event.at,
-                "high",
-                f"Indoor temperature {event.value:.1f} °C, at or above {s.heat_celsius:.0f} °C.",
-                event.device,
-            )
-        if event.value <= s.cold_celsius:
-            return self._raise(
-                cause,
-                "temperature",
-                event.at,
-                "high",
-                f"Indoor temperature {event.value:.1f} °C, at or below {s.cold_celsius:.0f} °C.",
-                event.device,
-            )
+        for high, limit in ((True, s.heat_celsius), (False, s.cold_celsius)):
+            if (event.value >= limit) if high else (event.value <= limit):
+                return self._raise(
+                    cause,
+                    "temperature",
+                    event.at,
+                    "high",
+                    f"Indoor temperature {event.value:.1f} °C, at or {'above' if high else 'below'} {limit:.0f} °C.",
+                    "temperature_high" if high else "temperature_low",
+                    {"celsius": round(event.value, 1), "limit_celsius": limit, "device": event.device},
+                    event.device,
+                )
         self.open_causes.discard(cause)
         return []
 
-    def threshold(self, began: datetime) -> tuple[float, str]:
-        """Hours of silence that would be unusual for a silence beginning at ``began``, and how that is known."""
+    def _battery(self, event: Event) -> list[Alert]:
+        flag = event.kind == Kind.BATTERY_LOW
+        cause = f"battery:{event.device}"
+        if not (event.value >= 1 if flag else event.value < self.settings.battery_low_percent):
+            self.open_causes.discard(cause)
+            return []
+        level = "" if flag else f" ({event.value:.0f} %)"
+        return self._raise(
+            cause,
+            "battery_low",
+            event.at,
+            "device",
+            f"Battery low on {event.device}{level}.",
+            "battery_low",
+            {"device": event.device, "percent": None if flag else round(event.value)},
+            event.device,
+        )
+
+    def threshold(self, began: datetime, context: str = "") -> _Threshold:
+        """Hours of silence that would be unusual for a silence beginning at ``began`` after ``context``."""
         s = self.settings
         local = self._local(began)
         learned_days = (began - self.silences.first_day).days if self.silences.first_day else 0
-        usual = self.silences.usual(local) if learned_days >= s.learn_days else None
-        when = f"{_WEEKDAYS[local.weekday()]} {_part_of_day(local.hour)}"
-        if usual is None:
+        if learned_days < s.learn_days:
             night = local.hour >= 20 or local.hour < 4
             default = s.cold_start_night_hours if night else s.cold_start_hours
-            return min(default, s.ceiling_hours), f"no usual pattern learned yet for {when}"
-        hours = min(max(usual * s.margin, s.floor_hours), s.ceiling_hours)
-        return hours, f"usually at most {duration_text(timedelta(hours=usual))} on {when}"
+            return _Threshold(min(default, s.ceiling_hours), None, "")
+        hours, by_context = self.silences.usual(context, local)
+        return _Threshold(
+            min(max(hours * s.margin + s.slack_hours, s.floor_hours), s.ceiling_hours),
+            hours,
+            context if by_context else "",
+        )
 
     def offline_after(self, device: str) -> timedelta | None:
         """How long a device may stay silent: longer than any silence it has had (a door sensor may rest all
-        weekend), and never shorter than the site's setting. Unknown until it has been watched for the learning
-        period, because an activity sensor's silence alone does not say it is broken."""
+        weekend), and never shorter than the site's setting. Unknown until it has been watched for a week,
+        because an activity sensor's silence alone does not say it is broken."""
         s = self.settings
         first = self.device_first.get(device)
-        if first is None or self.device_seen[device] - first < timedelta(days=s.learn_days):
+        if first is None or self.device_seen[device] - first < timedelta(days=max(s.learn_days, 7)):
             return None
         return timedelta(hours=max(s.offline_hours, 1.5 * self.device_longest_gap.get(device, 0.0)))
 
-    def _current_threshold(self) -> tuple[float, str]:
+    def _current_threshold(self) -> _Threshold:
         """The threshold of the silence under way, worked out once per silence."""
         assert self.last_activity is not None
         if self._threshold is None or self._threshold[0] != self.last_activity:
-            self._threshold = (self.last_activity, *self.threshold(self.last_activity))
-        return self._threshold[1], self._threshold[2]
+            self._threshold = (self.last_activity, self.threshold(self.last_activity, self.context))
+        return self._threshold[1]
 
     def next_due(self) -> datetime | None:
         """The earliest time ``tick`` could change anything: replay ticks a household only then."""
         s = self.settings
         times: list[datetime] = []
-        if self.door_at is not None and self.away_since is None:
+        if self.door_at is not None and self._went_out():
             times.append(self.door_at + timedelta(minutes=s.away_after_door_minutes))
         if self.away_since is not None:
             if "away" not in self.open_causes:
-                times.append(self.away_since + timedelta(hours=s.away_ceiling_hours))
+                times.append(self.away_since + timedelta(hours=self.out_limit()))
         elif self.last_activity is not None and "inactivity" not in self.open_causes:
-            times.append(self.last_activity + timedelta(hours=self._current_threshold()[0]))
+            times.append(self.last_activity + timedelta(hours=self._current_threshold().hours))
         for device, seen in self.device_seen.items():
             limit = self.device_limit[device]
             if limit is not None and f"offline:{device}" not in self.open_causes:
                 times.append(seen + limit)
+        times += [when for when, *_ in self._power_due()]
         return min(times) if times else None
 
     def tick(self, now: datetime) -> list[Alert]:
         alerts: list[Alert] = []
         s = self.settings
-        # A door opened and nothing stirred at home since: the person went out, and silence is expected.
+        # The way out used and nothing stirred at home since: the person went out, and silence is expected.
         if (
             self.door_at is not None
-            and self.away_since is None
+            and self._went_out()
             and now - self.door_at >= timedelta(minutes=s.away_after_door_minutes)
-            and (self.last_activity is None or self.last_activity <= self.door_at)
         ):
             self.away_since = self.door_at
         if self.away_since is not None:
             out = now - self.away_since
-            if out >= timedelta(hours=s.away_ceiling_hours):
+            if out >= timedelta(hours=self.out_limit()):
                 alerts += self._raise(
                     "away",
                     "inactivity",
                     now,
                     "high",
-                    f"Out since the door opened {duration_text(out)} ago, and not back.",
+                    f"Out since {self.door_device} was used {duration_text(out)} ago, and not back.",
+                    "away_too_long",
+                    {"out_minutes": _minutes(_hours(out)), "door_device": self.door_device},
                 )
         elif self.last_activity is not None:
             silent = now - self.last_activity
-            hours, usual = self._current_threshold()
-            if silent >= timedelta(hours=hours):
-                alerts += self._raise(
-                    "inactivity", "inactivity", now, "high", f"No activity for {duration_text(silent)}; {usual}."
-                )
+            threshold = self._current_threshold()
+            if silent >= timedelta(hours=threshold.hours):
+                alerts += self._inactivity(now, silent, threshold)
         for device, seen in self.device_seen.items():
             limit = self.device_limit[device]
             if limit is not None and now - seen >= limit:
@@ -298,9 +607,155 @@ class HouseholdWatch:
                     now,
                     "device",
                     f"No message from {device} for {duration_text(now - seen)}.",
+                    "device_offline",
+                    {"device": device, "silent_minutes": _minutes(_hours(now - seen))},
                     device,
                 )
+        alerts += self._power_anomalies(now)
         return alerts
+
+    def _inactivity(self, now: datetime, silent: timedelta, threshold: _Threshold) -> list[Alert]:
+        assert self.last_activity is not None
+        local = self._local(self.last_activity)
+        when = f"{_WEEKDAYS[local.weekday()]} {_part_of_day(local.hour)}"
+        params: dict[str, Any] = {
+            "silent_minutes": _minutes(_hours(silent)),
+            "weekday": local.weekday(),
+            "part": _part_of_day(local.hour),
+        }
+        if threshold.usual is None:
+            reason = f"No activity for {duration_text(silent)}; no usual pattern learned yet for {when}."
+            code = "inactivity_cold_start"
+            params["threshold_minutes"] = _minutes(threshold.hours)
+        else:
+            usual = duration_text(timedelta(hours=threshold.usual))
+            in_bed = threshold.after_device.startswith("on:")
+            device = threshold.after_device.removeprefix("on:")
+            since = f" on {device}" if in_bed else f" since {device}" if device else ""
+            reason = f"No activity for {duration_text(silent)}{since}; usually at most {usual} on {when}."
+            code = "inactivity_learned"
+            params |= {"usual_minutes": _minutes(threshold.usual), "after_device": device, "in_bed": in_bed}
+        return self._raise("inactivity", "inactivity", now, "high", reason, code, params)
+
+    def _power_anomalies(self, now: datetime) -> list[Alert]:
+        alerts: list[Alert] = []
+        params: dict[str, Any]
+        for when, cause, plug, usual in self._power_due():
+            if now < when:
+                continue
+            device = cause.split(":", 1)[1]
+            if cause.startswith("power_long:"):
+                assert plug.on_since is not None
+                run = now - plug.on_since
+                reason = (
+                    f"{device} has drawn {plug.watts:,.0f} W continuously for {duration_text(run)}; "
+                    f"its longest usual run is {duration_text(timedelta(hours=usual))}."
+                )
+                code = "power_long_run"
+                params = {"watts": round(plug.watts), "run_minutes": _minutes(_hours(run))}
+            else:
+                assert plug.last_on is not None
+                unused = now - plug.last_on
+                reason = (
+                    f"{device} has not been used for {duration_text(unused)}; "
+                    f"usually used at least every {duration_text(timedelta(hours=usual))}."
+                )
+                code = "power_unused"
+                params = {"unused_minutes": _minutes(_hours(unused))}
+            params |= {"device": device, "usual_minutes": _minutes(usual)}
+            alerts += self._raise(cause, "power_anomaly", now, "warning", reason, code, params, device)
+        return alerts
+
+    def snapshot(self) -> dict[str, Any]:
+        """The whole learned and current state as JSON-ready data (settings excluded: they are the site's)."""
+        return {
+            "version": 1,
+            "last_activity": _iso(self.last_activity),
+            "context": self.context,
+            "door_at": _iso(self.door_at),
+            "door_device": self.door_device,
+            "came_in": self.came_in,
+            "away_since": _iso(self.away_since),
+            "first_day": _iso(self.silences.first_day),
+            "silences": [[_iso(at), hours, after] for at, hours, after in self.silences.past],
+            "seen": {c: {str(h): list(v) for h, v in hours.items()} for c, hours in self.silences.seen.items()},
+            "values": {d: dict(v) for d, v in self.values.items()},
+            "pressed": sorted(self.pressed),
+            "has_motion": self.has_motion,
+            "exit_trips": dict(self.exit_trips),
+            "outings": list(self.outings),
+            "plugs": {
+                d: {
+                    "first": _iso(p.first),
+                    "watts": p.watts,
+                    "on_since": _iso(p.on_since),
+                    "last_on": _iso(p.last_on),
+                    "runs": list(p.runs),
+                    "gaps": list(p.gaps),
+                }
+                for d, p in self.plugs.items()
+            },
+            "device_seen": {d: _iso(t) for d, t in self.device_seen.items()},
+            "device_first": {d: _iso(t) for d, t in self.device_first.items()},
+            "device_longest_gap": dict(self.device_longest_gap),
+            "detected": {d: _iso(t) for d, t in self.detected.items()},
+            "rest": [_iso(self.rest_start), _iso(self.rest_end), list(self.rest_contexts)],
+            "open_causes": sorted(self.open_causes),
+        }
+
+    @classmethod
+    def restore(cls, household: str, settings: WatchSettings, data: dict[str, Any]) -> HouseholdWatch:
+        """A watch that continues from ``snapshot()`` as if it had never stopped."""
+        if data.get("version") != 1:
+            raise ValueError(f"unknown detector snapshot version {data.get('version')!r}")
+
+        def when(text: str) -> datetime:
+            at = _from_iso(text)
+            assert at is not None
+            return at
+
+        silences = _Silences(
+            past=[(when(at), hours, after) for at, hours, after in data["silences"]],
+            seen={c: {int(h): list(v) for h, v in hours.items()} for c, hours in data["seen"].items()},
+            first_day=_from_iso(data["first_day"]),
+        )
+        watch = cls(
+            household,
+            settings,
+            last_activity=_from_iso(data["last_activity"]),
+            context=data["context"],
+            door_at=_from_iso(data["door_at"]),
+            door_device=data["door_device"],
+            came_in=data["came_in"],
+            away_since=_from_iso(data["away_since"]),
+            silences=silences,
+            values={d: dict(v) for d, v in data["values"].items()},
+            pressed=set(data["pressed"]),
+            has_motion=data["has_motion"],
+            exit_trips=dict(data["exit_trips"]),
+            outings=list(data["outings"]),
+            plugs={
+                d: _Plug(
+                    first=when(p["first"]),
+                    watts=p["watts"],
+                    on_since=_from_iso(p["on_since"]),
+                    last_on=_from_iso(p["last_on"]),
+                    runs=list(p["runs"]),
+                    gaps=list(p["gaps"]),
+                )
+                for d, p in data["plugs"].items()
+            },
+            device_seen={d: when(t) for d, t in data["device_seen"].items()},
+            device_first={d: when(t) for d, t in data["device_first"].items()},
+            device_longest_gap=dict(data["device_longest_gap"]),
+            detected={d: when(t) for d, t in data["detected"].items()},
+            rest_start=_from_iso(data["rest"][0]),
+            rest_end=_from_iso(data["rest"][1]),
+            rest_contexts=list(data["rest"][2]),
+            open_causes=set(data["open_causes"]),
+        )
+        watch.device_limit = {d: watch.offline_after(d) for d in watch.device_seen}
+        return watch
 
 
 def replay(

@@ -81,9 +81,9 @@ def on_call(site_id: int, at: datetime) -> list[int]:
     )
 
 
-def _accounts(user_ids: list[int], why: str) -> list[Recipient]:
+def _accounts(user_ids: list[int]) -> list[Recipient]:
     users = get_user_model().objects.filter(pk__in=user_ids, is_active=True).order_by("pk")
-    return [Recipient(label=f"{why} {u.get_username()}", user_id=u.pk, email=u.email or "") for u in users]
+    return [Recipient(label=u.get_username(), user_id=u.pk, email=u.email or "") for u in users]
 
 
 def recipients(alert: Alert, level: int, settings: SiteSettings, at: datetime) -> list[Recipient]:
@@ -94,30 +94,30 @@ def recipients(alert: Alert, level: int, settings: SiteSettings, at: datetime) -
         helpers = HouseholdGrant.objects.filter(
             household_id=alert.household_id, kind=GrantKind.HELPER, revoked_at=None
         ).values_list("user_id", flat=True)
-        return _accounts(list(helpers), "helper")
+        return _accounts(list(helpers))
     if level == Level.OFFICIAL:
         if not in_office_hours(site_id, settings, at):
             duty = on_call(site_id, at)
             if duty:
-                return _accounts(duty, "on call")
+                return _accounts(duty)
         members = Membership.objects.filter(site_id=site_id, user__is_active=True)
         if alert.household_id is None or alert.kind == "ingestion_blind":
             members = members.filter(role__in=[*OFFICIAL_ROLES, Role.SITE_ADMIN])
         else:
             members = members.filter(role__in=OFFICIAL_ROLES, areas__code=alert.area_id)
-        return _accounts(list(members.values_list("user_id", flat=True).distinct()), "official")
+        return _accounts(list(members.values_list("user_id", flat=True).distinct()))
     if level == Level.GUARDIAN:
         if alert.household_id is None:
             return []
         contacts = EmergencyContact.objects.filter(household_id=alert.household_id, receives_alerts=True)
         return [
-            Recipient(label=f"guardian ({c.relation})", user_id=c.account_id, phone=fields.decrypt(c.phone_encrypted))
+            Recipient(label=c.relation, user_id=c.account_id, phone=fields.decrypt(c.phone_encrypted))
             for c in contacts.order_by("priority", "pk")
         ]
     if level == Level.ROUND_THE_CLOCK and settings.round_the_clock_contact_phone:
         return [
             Recipient(
-                label=settings.round_the_clock_contact_name or "24-hour duty line",
+                label=settings.round_the_clock_contact_name or str(LEVEL_LABELS[Level.ROUND_THE_CLOCK]),
                 phone=settings.round_the_clock_contact_phone,
             )
         ]
@@ -150,7 +150,5 @@ def wait_after(settings: SiteSettings, wave: int) -> timedelta:
 def holidays_of(site_id: int, year: int) -> list[tuple[date, str, bool]]:
     """The year's public holidays and the site's own, in date order; the flag says which are the site's own."""
     days = [(d, name, False) for d, name in _national_holidays(year).items()]
-    days += [
-        (h.day, h.name, True) for h in SiteHoliday.objects.filter(site_id=site_id, day__year=year)
-    ]
+    days += [(h.day, h.name, True) for h in SiteHoliday.objects.filter(site_id=site_id, day__year=year)]
     return sorted(days)

@@ -63,7 +63,8 @@ def check_blind(site_id: int, now: datetime) -> Blindness:
                 kind=AlertKind.INGESTION_BLIND,
                 raised_at=blindness.since or now,
                 severity=Severity.SYSTEM,
-                reason=f"Monitoring interrupted: {blindness.reason}. Inactivity alerts are held back until it recovers.",
+                reason=f"Monitoring interrupted: {blindness.reason}. "
+                "Inactivity alerts are held back until it recovers.",
                 cause="ingestion_blind",
                 reason_code="ingestion_blind",
                 reason_params={"reason": blindness.reason},
@@ -131,8 +132,7 @@ class LiveWatch:
                 self._observe(past.household_id, past.device, past.kind, past.value, past.at, raise_alerts=False)
             for household_id in chunk:
                 self._schedule(household_id)
-        log.info("live detection: %s households restored (partition %s/%s)", len(ids), self.partition,
-                 self.partitions)
+        log.info("live detection: %s households restored (partition %s/%s)", len(ids), self.partition, self.partitions)
 
     def _settings_for(self, household_id: int, feedback: dict[int, tuple[int, int]]) -> detectors.WatchSettings:
         false_alarms, confirmed = feedback.get(household_id, (0, 0))
@@ -152,8 +152,9 @@ class LiveWatch:
             watch = self.watches[household_id] = detectors.HouseholdWatch(str(household_id), self.base)
         return watch
 
-    def _observe(self, household_id: int, device: str, kind: Kind, value: float, at: datetime,
-                 raise_alerts: bool = True) -> None:
+    def _observe(
+        self, household_id: int, device: str, kind: Kind, value: float, at: datetime, raise_alerts: bool = True
+    ) -> None:
         watch = self._watch(household_id)
         alerts = watch.observe(detectors.Event(at, str(household_id), device, kind, value))
         previous = self.through.get(household_id)
@@ -171,6 +172,11 @@ class LiveWatch:
         touched: set[int] = set()
         for reading in batch:
             if reading.site_id != self.site_id or not self._mine(reading.household_id):
+                continue
+            seen_up_to = self.through.get(reading.household_id)
+            if seen_up_to is not None and reading.at < seen_up_to and reading.kind not in detectors.CRITICAL_KINDS:
+                # Already in the restored state (handed again after a restart), or arrived late: an old motion
+                # says nothing now. An SOS, smoke or gas reading is never skipped (its cause is raised once).
                 continue
             self._observe(reading.household_id, reading.device, reading.kind, reading.value, reading.at)
             touched.add(reading.household_id)

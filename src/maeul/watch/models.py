@@ -61,9 +61,7 @@ class Outcome(models.TextChoices):
 
 
 # Outcomes that say the alert was right about the person; false alarms widen the detector, these narrow it back.
-CONFIRMED_OUTCOMES = frozenset(
-    {Outcome.NEEDED_HELP, Outcome.EMERGENCY_SERVICES, Outcome.FOUND_DECEASED}
-)
+CONFIRMED_OUTCOMES = frozenset({Outcome.NEEDED_HELP, Outcome.EMERGENCY_SERVICES, Outcome.FOUND_DECEASED})
 
 
 class Alert(models.Model):
@@ -134,13 +132,18 @@ class AlertStep(models.Model):
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="steps")
     at = models.DateTimeField()
     kind = models.CharField(max_length=12, choices=StepKind.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     level = models.PositiveSmallIntegerField(default=0)
     recipient = models.CharField(max_length=120, blank=True, help_text="Who, without contact details")
     detail = models.TextField(blank=True)
 
     class Meta:
         ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class OnCallShift(models.Model):
@@ -156,7 +159,12 @@ class OnCallShift(models.Model):
     class Meta:
         ordering = ["starts_at"]
         indexes = [models.Index(fields=["site", "starts_at", "ends_at"])]
-        constraints = [models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="shift_ends_after_start")]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="shift_ends_after_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%Y-%m-%d %H:%M}"
 
 
 class SiteHoliday(models.Model):
@@ -170,6 +178,9 @@ class SiteHoliday(models.Model):
         ordering = ["day"]
         constraints = [models.UniqueConstraint(fields=["site", "day"], name="site_holiday_once")]
 
+    def __str__(self) -> str:
+        return f"{self.day} {self.name}"
+
 
 class WatchState(models.Model):
     """A household's detector state as of ``through`` (the last reading it includes); a restarted worker restores
@@ -179,3 +190,6 @@ class WatchState(models.Model):
     state = models.JSONField()
     through = models.DateTimeField(null=True)
     saved_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"watch state of {self.household_id}"

@@ -22,10 +22,16 @@ def duration(minutes: Any) -> str:
 
 
 def _when(params: Mapping[str, Any]) -> str:
-    weekdays = [_("Mondays"), _("Tuesdays"), _("Wednesdays"), _("Thursdays"), _("Fridays"), _("Saturdays"),
-                _("Sundays")]
-    parts = {"nights": _("nights"), "mornings": _("mornings"), "afternoons": _("afternoons"),
-             "evenings": _("evenings")}
+    weekdays = [
+        _("Mondays"),
+        _("Tuesdays"),
+        _("Wednesdays"),
+        _("Thursdays"),
+        _("Fridays"),
+        _("Saturdays"),
+        _("Sundays"),
+    ]
+    parts = {"nights": _("nights"), "mornings": _("mornings"), "afternoons": _("afternoons"), "evenings": _("evenings")}
     weekday = int(params.get("weekday", 0)) % 7
     return _("%(weekday)s %(part)s") % {"weekday": weekdays[weekday], "part": parts.get(str(params.get("part")), "")}
 
@@ -50,36 +56,53 @@ def _battery(p: Mapping[str, Any]) -> str:
 
 
 _RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
-    "inactivity_cold_start": lambda p: _(
-        "No activity for %(silent)s; the usual pattern is not learned yet for %(when)s, so the wait is %(limit)s."
-    )
-    % {"silent": duration(p.get("silent_minutes")), "when": _when(p), "limit": duration(p.get("threshold_minutes"))},
+    "inactivity_cold_start": lambda p: (
+        _("No activity for %(silent)s; the usual pattern is not learned yet for %(when)s, so the wait is %(limit)s.")
+        % {"silent": duration(p.get("silent_minutes")), "when": _when(p), "limit": duration(p.get("threshold_minutes"))}
+    ),
     "inactivity_learned": _inactivity_learned,
-    "away_too_long": lambda p: _("Went out %(out)s ago (%(door)s) and has not come back.")
-    % {"out": duration(p.get("out_minutes")), "door": p.get("door_device", "")},
+    "away_too_long": lambda p: (
+        _("Went out %(out)s ago (%(door)s) and has not come back.")
+        % {"out": duration(p.get("out_minutes")), "door": p.get("door_device", "")}
+    ),
     "sos": lambda p: _("The SOS button was pressed (%(device)s).") % {"device": p.get("device", "")},
     "smoke": lambda p: _("Smoke detected (%(device)s).") % {"device": p.get("device", "")},
     "gas": lambda p: _("Gas detected (%(device)s).") % {"device": p.get("device", "")},
-    "temperature_high": lambda p: _("Indoor temperature %(t)s °C, at or above %(limit)s °C (%(device)s).")
-    % {"t": p.get("celsius"), "limit": p.get("limit_celsius"), "device": p.get("device", "")},
-    "temperature_low": lambda p: _("Indoor temperature %(t)s °C, at or below %(limit)s °C (%(device)s).")
-    % {"t": p.get("celsius"), "limit": p.get("limit_celsius"), "device": p.get("device", "")},
+    "temperature_high": lambda p: (
+        _("Indoor temperature %(t)s °C, at or above %(limit)s °C (%(device)s).")
+        % {"t": p.get("celsius"), "limit": p.get("limit_celsius"), "device": p.get("device", "")}
+    ),
+    "temperature_low": lambda p: (
+        _("Indoor temperature %(t)s °C, at or below %(limit)s °C (%(device)s).")
+        % {"t": p.get("celsius"), "limit": p.get("limit_celsius"), "device": p.get("device", "")}
+    ),
     "battery_low": _battery,
-    "device_offline": lambda p: _("No message from %(device)s for %(silent)s.")
-    % {"device": p.get("device", ""), "silent": duration(p.get("silent_minutes"))},
+    "device_offline": lambda p: (
+        _("No message from %(device)s for %(silent)s.")
+        % {"device": p.get("device", ""), "silent": duration(p.get("silent_minutes"))}
+    ),
     "device_reported_offline": lambda p: _("%(device)s reports itself offline.") % {"device": p.get("device", "")},
-    "power_unused": lambda p: _("%(device)s has not been used for %(unused)s; usually used at least every %(usual)s.")
-    % {"device": p.get("device", ""), "unused": duration(p.get("unused_minutes")),
-       "usual": duration(p.get("usual_minutes"))},
-    "power_long_run": lambda p: _(
-        "%(device)s has drawn %(watts)s W continuously for %(run)s; its longest usual run is %(usual)s."
-    )
-    % {"device": p.get("device", ""), "watts": p.get("watts"), "run": duration(p.get("run_minutes")),
-       "usual": duration(p.get("usual_minutes"))},
-    "ingestion_blind": lambda p: _(
-        "Monitoring interrupted: %(reason)s. Inactivity alerts are held back until it recovers."
-    )
-    % {"reason": p.get("reason", "")},
+    "power_unused": lambda p: (
+        _("%(device)s has not been used for %(unused)s; usually used at least every %(usual)s.")
+        % {
+            "device": p.get("device", ""),
+            "unused": duration(p.get("unused_minutes")),
+            "usual": duration(p.get("usual_minutes")),
+        }
+    ),
+    "power_long_run": lambda p: (
+        _("%(device)s has drawn %(watts)s W continuously for %(run)s; its longest usual run is %(usual)s.")
+        % {
+            "device": p.get("device", ""),
+            "watts": p.get("watts"),
+            "run": duration(p.get("run_minutes")),
+            "usual": duration(p.get("usual_minutes")),
+        }
+    ),
+    "ingestion_blind": lambda p: (
+        _("Monitoring interrupted: %(reason)s. Inactivity alerts are held back until it recovers.")
+        % {"reason": p.get("reason", "")}
+    ),
 }
 
 

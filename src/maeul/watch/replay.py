@@ -3,7 +3,8 @@
 Input CSV columns ``timestamp,household,device,kind,value`` (ISO 8601 with an offset). Kinds and values:
 ``motion`` 1/0, ``contact`` open/closed, ``pressure`` on/off (a bed or seat mat), ``power`` W, ``temperature`` °C,
 ``flush`` 1, ``appliance`` on/off, ``sos`` 1, ``smoke`` 1/0, ``gas`` 1/0, ``battery`` %. Output: one JSON object
-per alert (``household``, ``kind``, ``raised_at``, ``severity``, ``reason``, ``device``).
+per alert (``household``, ``kind``, ``raised_at``, ``severity``, ``reason``, ``device``, ``cause``, ``reason_code``,
+``reason_params``; see ``maeul.watch.detectors``). ``maeul simulate --csv`` writes such a log from simulated homes.
 """
 
 from __future__ import annotations

@@ -18,8 +18,7 @@ from typing import Any
 from django.conf import settings as django_settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
-from django.utils import timezone
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from maeul.accounts.policy import Action, Resource, Scope
@@ -29,11 +28,10 @@ from maeul.audit.models import AuditAction
 from maeul.audit.services import Actor
 from maeul.events import services as events
 from maeul.notify import services as notify
-from maeul.notify.channels import ChannelUnavailable, mask_phone
 from maeul.people.models import Household
 from maeul.sites import services as sites
 from maeul.sites.models import Site
-from maeul.watch import detectors, escalation
+from maeul.watch import detectors, escalation, reasons
 from maeul.watch.errors import AlertNotFound, WatchError
 from maeul.watch.models import (
     CONFIRMED_OUTCOMES,
@@ -67,9 +65,7 @@ def visible_alerts(principal: Principal, action: Action = Action.VIEW) -> QueryS
     if scope == Scope.AREA and principal.site_id is not None:
         return qs.filter(Q(area_id__in=principal.area_codes) | Q(household=None), site_id=principal.site_id)
     if scope == Scope.GRANTED and principal.user_id is not None:
-        return qs.filter(
-            household__grants__user_id=principal.user_id, household__grants__revoked_at=None
-        ).distinct()
+        return qs.filter(household__grants__user_id=principal.user_id, household__grants__revoked_at=None).distinct()
     return qs.none()
 
 
@@ -83,19 +79,34 @@ def _scoped(principal: Principal, alert_id: int, action: Action) -> Alert:
 # --- raising -----------------------------------------------------------------------------------------------
 
 
-def _step(alert: Alert, kind: StepKind, at: datetime, *, level: int = 0, actor_id: int | None = None,
-          recipient: str = "", detail: str = "") -> AlertStep:
+def _step(
+    alert: Alert,
+    kind: StepKind,
+    at: datetime,
+    *,
+    level: int = 0,
+    actor_id: int | None = None,
+    recipient: str = "",
+    detail: str = "",
+) -> AlertStep:
     return AlertStep.objects.create(
         alert=alert, kind=kind, at=at, level=level, actor_id=actor_id, recipient=recipient[:120], detail=detail
     )
 
 
-def raise_alert(site_id: int, household_id: int | None, detected: detectors.Alert, now: datetime | None = None) -> Alert | None:
+def _in_site_language() -> Any:
+    """Steps the system writes (not a person) are in the site's language, whoever reads them later."""
+    return translation.override(django_settings.LANGUAGE_CODE)
+
+
+def raise_alert(
+    site_id: int, household_id: int | None, detected: detectors.Alert, now: datetime | None = None
+) -> Alert | None:
     """Record a detector's alert and reach the first people in its chain. ``None`` when one is already open for
     the same cause (no storms: a cause raises again only after a person resolved it)."""
     now = now or timezone.now()
     cause = detected.cause or detected.kind
-    household = Household.objects.filter(pk=household_id).only("area_id").first() if household_id else None
+    household = Household.objects.filter(pk=household_id).only("area_id").first() if household_id is not None else None
     severity = Severity.SYSTEM if detected.kind == AlertKind.INGESTION_BLIND else detected.severity
     try:
         with transaction.atomic():
@@ -114,14 +125,19 @@ def raise_alert(site_id: int, household_id: int | None, detected: detectors.Aler
             )
     except IntegrityError:
         # Already open for this cause: the person handling it sees that it happened again, on the same alert.
-        existing = Alert.objects.filter(site_id=site_id, household_id=household_id, cause=cause[:220]).exclude(
-            status=AlertStatus.RESOLVED
-        ).first()
+        existing = (
+            Alert.objects.filter(site_id=site_id, cause=cause[:220])
+            .filter(Q(household=None) if household_id is None else Q(household_id=household_id))
+            .exclude(status=AlertStatus.RESOLVED)
+            .first()
+        )
         if existing is not None and existing.raised_at != detected.raised_at:
-            _step(existing, StepKind.NOTE, now, detail=_("Detected again: %(reason)s") % {"reason": detected.reason})
+            with _in_site_language():
+                again = reasons.render(detected.reason_code, detected.reason_params) or detected.reason
+                _step(existing, StepKind.NOTE, now, detail=_("Detected again: %(reason)s") % {"reason": again})
         return None
-    with transaction.atomic():
-        _step(alert, StepKind.RAISED, now, detail=alert.reason)
+    with transaction.atomic(), _in_site_language():
+        _step(alert, StepKind.RAISED, now, detail=reason_text(alert))
         events.record(
             "alert.raised",
             site_id=site_id,
@@ -177,16 +193,25 @@ def _notify(alert: Alert, person: escalation.Recipient, level: int, now: datetim
     if person.phone:
         try:
             wanted.append((notify.phone_channel(), person.phone))
-        except ChannelUnavailable:
+        except notify.ChannelUnavailable:
             sent.append(_("no phone channel configured"))
     for channel, address in wanted:
         try:
-            notify.queue(site_id=alert.site_id, channel=channel, address=address, subject=subject, body=body,
-                         topic=topic, user_id=person.user_id)
-        except ChannelUnavailable:
+            notify.queue(
+                site_id=alert.site_id,
+                channel=channel,
+                address=address,
+                subject=subject,
+                body=body,
+                topic=topic,
+                user_id=person.user_id,
+            )
+        except notify.ChannelUnavailable:
             sent.append(_("%(channel)s not configured") % {"channel": channel})
             continue
-        sent.append(f"{channel} {mask_phone(address)}" if channel in ("sms", "console") and person.phone else channel)
+        sent.append(
+            f"{channel} {notify.mask_phone(address)}" if channel in ("sms", "console") and person.phone else channel
+        )
     _step(alert, StepKind.NOTIFIED, now, level=level, recipient=person.label, detail=", ".join(sent))
 
 
@@ -209,8 +234,14 @@ def escalate_due(now: datetime | None = None) -> int:
             )
             if alert is None:
                 continue
-            _step(alert, StepKind.ESCALATED, now, level=alert.escalation_level + 1,
-                  detail=_("Not acknowledged in time; moved to the next person."))
+            with _in_site_language():
+                _step(
+                    alert,
+                    StepKind.ESCALATED,
+                    now,
+                    level=alert.escalation_level + 1,
+                    detail=_("Not acknowledged in time; moved to the next person."),
+                )
             waves = AlertStep.objects.filter(alert=alert, kind=StepKind.ESCALATED).count()
             _reach_from(alert, alert.escalation_level + 1, now, wave=waves)
             moved += 1
@@ -233,9 +264,15 @@ def acknowledge(actor: Actor, alert_id: int) -> Alert:
         alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "next_escalation_at"])
         _step(alert, StepKind.ACKNOWLEDGED, now, actor_id=actor.principal.user_id, recipient=actor.principal.username)
         _audit(actor, AuditAction.CHANGE, alert, {"status": ["open", "acknowledged"]})
-        events.record("alert.acknowledged", site_id=alert.site_id, area_code=alert.area_id,
-                      household_id=alert.household_id, subject=("alert", alert.pk), occurred_at=now,
-                      data={"kind": alert.kind, "seconds": int((now - alert.created_at).total_seconds())})
+        events.record(
+            "alert.acknowledged",
+            site_id=alert.site_id,
+            area_code=alert.area_id,
+            household_id=alert.household_id,
+            subject=("alert", alert.pk),
+            occurred_at=now,
+            data={"kind": alert.kind, "seconds": int((now - alert.created_at).total_seconds())},
+        )
     return alert
 
 
@@ -261,12 +298,24 @@ def resolve(actor: Actor, alert_id: int, outcome: str, note: str = "") -> Alert:
         alert.resolved_by_id = actor.principal.user_id
         alert.next_escalation_at = None
         alert.save()
-        _step(alert, StepKind.RESOLVED, now, actor_id=actor.principal.user_id, recipient=actor.principal.username,
-              detail=f"{chosen.label}. {note}".strip())
+        _step(
+            alert,
+            StepKind.RESOLVED,
+            now,
+            actor_id=actor.principal.user_id,
+            recipient=actor.principal.username,
+            detail=f"{chosen.label}. {note}".strip(),
+        )
         _audit(actor, AuditAction.CHANGE, alert, {"status": [before, "resolved"], "outcome": ["", chosen.value]})
-        events.record("alert.resolved", site_id=alert.site_id, area_code=alert.area_id,
-                      household_id=alert.household_id, subject=("alert", alert.pk), occurred_at=now,
-                      data={"kind": alert.kind, "outcome": chosen.value})
+        events.record(
+            "alert.resolved",
+            site_id=alert.site_id,
+            area_code=alert.area_id,
+            household_id=alert.household_id,
+            subject=("alert", alert.pk),
+            occurred_at=now,
+            data={"kind": alert.kind, "outcome": chosen.value},
+        )
     return alert
 
 
@@ -276,27 +325,44 @@ def add_note(actor: Actor, alert_id: int, note: str) -> AlertStep:
         raise WatchError("note", _("Write the note first."))
     with transaction.atomic():
         alert = _scoped(actor.principal, alert_id, Action.CHANGE)
-        step = _step(alert, StepKind.NOTE, timezone.now(), actor_id=actor.principal.user_id,
-                     recipient=actor.principal.username, detail=note[:2000])
+        step = _step(
+            alert,
+            StepKind.NOTE,
+            timezone.now(),
+            actor_id=actor.principal.user_id,
+            recipient=actor.principal.username,
+            detail=note[:2000],
+        )
         _audit(actor, AuditAction.CHANGE, alert, {"note": ["", "added"]})
     return step
 
 
 def _audit(actor: Actor, action: AuditAction, alert: Alert, changes: dict[str, Any] | None = None) -> None:
-    audit.log(actor, action, RESOURCE, object_id=alert.pk, household_id=alert.household_id, site_id=alert.site_id,
-              area_code=alert.area_id or "", changes=changes)
+    audit.log(
+        actor,
+        action,
+        RESOURCE,
+        object_id=alert.pk,
+        household_id=alert.household_id,
+        site_id=alert.site_id,
+        area_code=alert.area_id or "",
+        changes=changes,
+    )
 
 
 def recover_blind(site_id: int, now: datetime) -> int:
     """Monitoring is back: mark the open system alert recovered (it stays on the board for a person to read)."""
     recovered = 0
-    for alert in Alert.objects.filter(site_id=site_id, kind=AlertKind.INGESTION_BLIND).exclude(status=AlertStatus.RESOLVED):
+    for alert in Alert.objects.filter(site_id=site_id, kind=AlertKind.INGESTION_BLIND).exclude(
+        status=AlertStatus.RESOLVED
+    ):
         alert.status = AlertStatus.RESOLVED
         alert.outcome = Outcome.RECOVERED
         alert.resolved_at = now
         alert.next_escalation_at = None
         alert.save(update_fields=["status", "outcome", "resolved_at", "next_escalation_at"])
-        _step(alert, StepKind.RESOLVED, now, detail=_("Monitoring recovered."))
+        with _in_site_language():
+            _step(alert, StepKind.RESOLVED, now, detail=_("Monitoring recovered."))
         recovered += 1
     return recovered
 
@@ -306,9 +372,7 @@ def recover_blind(site_id: int, now: datetime) -> int:
 
 def reason_text(alert: Alert) -> str:
     """The reason in the reader's language, from the detector's code and figures; English as recorded otherwise."""
-    from maeul.watch.reasons import render
-
-    return render(alert.reason_code, alert.reason_params) or alert.reason
+    return reasons.render(alert.reason_code, alert.reason_params) or alert.reason
 
 
 @dataclass(frozen=True)
@@ -329,12 +393,20 @@ def board(actor: Actor, filters: BoardFilters, limit: int = 200) -> list[Alert]:
     if filters.kind in AlertKind.values:
         qs = qs.filter(kind=filters.kind)
     alerts = list(qs.order_by("-raised_at")[:limit])
-    alerts.sort(key=lambda a: (a.status == AlertStatus.RESOLVED, a.kind in DEVICE_KINDS,
-                               a.status != AlertStatus.OPEN, _severity_rank(a.severity), -a.raised_at.timestamp()))
+    alerts.sort(
+        key=lambda a: (
+            a.status == AlertStatus.RESOLVED,
+            a.kind in DEVICE_KINDS,
+            a.status != AlertStatus.OPEN,
+            _severity_rank(a.severity),
+            -a.raised_at.timestamp(),
+        )
+    )
     households = sorted({a.household_id for a in alerts if a.household_id})
     if households:
-        audit.log_many(actor, AuditAction.VIEW, RESOURCE, households, site_id=actor.principal.site_id,
-                       reason="alert board")
+        audit.log_many(
+            actor, AuditAction.VIEW, RESOURCE, households, site_id=actor.principal.site_id, reason="alert board"
+        )
     return alerts
 
 
@@ -378,8 +450,10 @@ class OutcomeRates:
 
 def outcome_rates(principal: Principal, since: datetime) -> tuple[list[OutcomeRates], list[OutcomeRates]]:
     """False-alarm rates by detector and by household (worst first), from people's recorded outcomes."""
-    qs = visible_alerts(principal).filter(status=AlertStatus.RESOLVED, resolved_at__gte=since).exclude(
-        outcome=Outcome.RECOVERED
+    qs = (
+        visible_alerts(principal)
+        .filter(status=AlertStatus.RESOLVED, resolved_at__gte=since)
+        .exclude(outcome=Outcome.RECOVERED)
     )
 
     def rates(key: str, label_of: Any) -> list[OutcomeRates]:
@@ -419,9 +493,11 @@ def feedback(household_ids: Iterable[int], now: datetime) -> dict[int, tuple[int
 
 def open_causes(household_ids: Iterable[int]) -> dict[int, set[str]]:
     causes: dict[int, set[str]] = {}
-    for household_id, cause in Alert.objects.filter(household_id__in=list(household_ids)).exclude(
-        status=AlertStatus.RESOLVED
-    ).values_list("household_id", "cause"):
+    for household_id, cause in (
+        Alert.objects.filter(household_id__in=list(household_ids))
+        .exclude(status=AlertStatus.RESOLVED)
+        .values_list("household_id", "cause")
+    ):
         causes.setdefault(household_id, set()).add(cause)
     return causes
 
@@ -436,8 +512,11 @@ def save_states(states: dict[int, tuple[dict[str, Any], datetime | None]], now: 
     existing = set(WatchState.objects.filter(household_id__in=list(states)).values_list("household_id", flat=True))
     with transaction.atomic():
         WatchState.objects.bulk_create(
-            [WatchState(household_id=h, state=s, through=t, saved_at=now) for h, (s, t) in states.items()
-             if h not in existing]
+            [
+                WatchState(household_id=h, state=s, through=t, saved_at=now)
+                for h, (s, t) in states.items()
+                if h not in existing
+            ]
         )
         for h, (s, t) in states.items():
             if h in existing:
@@ -446,8 +525,7 @@ def save_states(states: dict[int, tuple[dict[str, Any], datetime | None]], now: 
 
 def load_states(household_ids: Iterable[int]) -> dict[int, tuple[dict[str, Any], datetime | None]]:
     return {
-        w.household_id: (w.state, w.through)
-        for w in WatchState.objects.filter(household_id__in=list(household_ids))
+        w.household_id: (w.state, w.through) for w in WatchState.objects.filter(household_id__in=list(household_ids))
     }
 
 
@@ -464,10 +542,22 @@ def add_shift(actor: Actor, user_id: int, starts_at: datetime, ends_at: datetime
         raise WatchError("ends_at", _("A shift can last at most 7 days; add several for longer periods."))
     if not Membership.objects.filter(user_id=user_id, site_id=site_id, role__in=escalation.OFFICIAL_ROLES).exists():
         raise WatchError("user", _("Only an official of this site can be on call."))
-    shift = OnCallShift.objects.create(site_id=site_id, user_id=user_id, starts_at=starts_at, ends_at=ends_at,
-                                       note=note[:120], created_by_id=actor.principal.user_id)
-    audit.log(actor, AuditAction.CREATE, "on_call_shift", object_id=shift.pk, site_id=site_id,
-              changes={"user": user_id, "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()})
+    shift = OnCallShift.objects.create(
+        site_id=site_id,
+        user_id=user_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        note=note[:120],
+        created_by_id=actor.principal.user_id,
+    )
+    audit.log(
+        actor,
+        AuditAction.CREATE,
+        "on_call_shift",
+        object_id=shift.pk,
+        site_id=site_id,
+        changes={"user": user_id, "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()},
+    )
     return shift
 
 

@@ -37,7 +37,7 @@ def _actor(request: HttpRequest) -> Actor:
 
 def _areas(request: HttpRequest) -> list[Area]:
     principal = request_principal(request)
-    qs = Area.objects.filter(member_of_sites__id=principal.site_id, abolished=False)
+    qs = Area.objects.filter(member_of_sites__id=principal.site_pk, abolished=False)
     if principal.role not in ("site_admin",):
         qs = qs.filter(code__in=principal.area_codes)
     return list(qs.order_by("code"))
@@ -82,8 +82,9 @@ def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
         end = max(alert.raised_at, timezone.now()) if alert.status != AlertStatus.RESOLVED else alert.raised_at
         end = min(end, alert.raised_at + timedelta(hours=6))
         start = end - timedelta(hours=48)
-        evidence = charts.activity_bars(sensing.activity_by_hour(alert.household_id, start, end), start, end,
-                                        marker=alert.raised_at)
+        evidence = charts.activity_bars(
+            sensing.activity_by_hour(alert.household_id, start, end), start, end, marker=alert.raised_at
+        )
     outcomes = [(v, label) for v, label in Outcome.choices if v != Outcome.RECOVERED]
     return render(
         request,
@@ -159,6 +160,7 @@ def household_activity(request: HttpRequest, household_id: int) -> HttpResponse:
             "weekly": charts.weekly_heatmap(hourly, start, 28),
             "alerts": [(a, services.reason_text(a)) for a in services.household_alerts(actor, household_id)],
             "devices": sensing.device_summary(household_id),
+            "latest": sensing.recent_readings(household_id, now - timedelta(hours=24), now, limit=20),
             "hours": range(24),
         },
     )
@@ -183,8 +185,9 @@ def on_call(request: HttpRequest) -> HttpResponse:
                 starts, ends = _moment(request.POST.get("starts_at")), _moment(request.POST.get("ends_at"))
                 if starts is None or ends is None:
                     raise WatchError("starts_at", _("Enter when the shift starts and ends."))
-                services.add_shift(actor, int(request.POST.get("user") or 0), starts, ends,
-                                   request.POST.get("note", ""))
+                services.add_shift(
+                    actor, int(request.POST.get("user") or 0), starts, ends, request.POST.get("note", "")
+                )
             messages.success(request, _("Roster saved."))
         except WatchError as exc:
             messages.error(request, exc.message)

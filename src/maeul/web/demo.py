@@ -39,6 +39,7 @@ from maeul.safety.schemas import (
 )
 from maeul.sites import services as sites
 from maeul.sites.models import ProgrammeType, Site
+from maeul.web import demo_monitoring
 
 DEMO_PASSWORD = "maeul-demo-2026"  # noqa: S105 — demo accounts only, printed by `maeul run`
 DEMO_SITE = "jongno"
@@ -238,6 +239,14 @@ def load_demo(households: int = 120, seed: int = 2026) -> dict[str, str]:
             data = household_input(rng, yp_area).model_copy(update={"address": "경기도 양평군 양평읍 시민로 12"})
             people.register_household(yp_actor, data)
     _load_safety(jongno, cheongun, users, rng)
+    # Monitored homes: people living alone in the welfare official's two dongs first.
+    watched = sorted(
+        (c for c in created if c.area_code in (cheongun.code, sajik.code)), key=lambda c: (not c.living_alone, c.id)
+    )
+    welfare = Actor(principal=principal_for(users["welfare"]), channel="command")
+    demo_monitoring.load_monitoring(
+        jongno, watched, admin_actor, welfare, on_call=[users["welfare"].pk, users["safety"].pk]
+    )
     return secrets
 
 

@@ -102,7 +102,7 @@ def test_console_channel_logs_the_message_with_the_recipient_masked(caplog: pyte
     [record] = [r for r in caplog.records if r.name == "maeul.notify.console"]
     text = record.getMessage()
     assert f"maeul-{note.pk}" in text and "H-12 활동 없음" in text and "alert:2" in text
-    assert "****5678" in text and "1234" not in text
+    assert "010-****-5678" in text and "1234" not in text
 
 
 def test_a_channel_not_switched_on_or_not_configured_is_reported_and_nothing_is_stored(settings: Any) -> None:

@@ -36,7 +36,9 @@ def console_and_web() -> Any:
         yield
 
 
-def detected(kind: str = "inactivity", severity: str = "high", at: datetime = OFFICE, cause: str = "") -> detectors.Alert:
+def detected(
+    kind: str = "inactivity", severity: str = "high", at: datetime = OFFICE, cause: str = ""
+) -> detectors.Alert:
     return detectors.Alert(
         household="h",
         kind=kind,
@@ -45,30 +47,41 @@ def detected(kind: str = "inactivity", severity: str = "high", at: datetime = OF
         reason="No activity for 9 h 10 min; usually at most 3 h on Wednesdays mornings.",
         cause=cause or kind,
         reason_code="inactivity_learned",
-        reason_params={"silent_minutes": 550, "usual_minutes": 180, "weekday": 2, "part": "mornings",
-                       "after_device": "", "in_bed": False},
+        reason_params={
+            "silent_minutes": 550,
+            "usual_minutes": 180,
+            "weekday": 2,
+            "part": "mornings",
+            "after_device": "",
+            "in_bed": False,
+        },
     )
 
 
 @pytest.fixture
 def home(site: Site, site_admin: User) -> people.HouseholdView:
-    data = household_data(contacts=[ContactInput(name="김철수", relation="아들", phone="010-9876-5432",
-                                                 receives_alerts=True)])
+    data = household_data(
+        contacts=[ContactInput(name="김철수", relation="아들", phone="010-9876-5432", receives_alerts=True)]
+    )
     return people.register_household(actor_of(site_admin), data)
 
 
 @pytest.fixture
 def duty_line(site: Site, site_admin: User) -> None:
-    sites.update_settings(actor_of(site_admin), site, {"round_the_clock_contact_name": "종로구 당직실",
-                                                       "round_the_clock_contact_phone": "02-2148-1114"})
+    sites.update_settings(
+        actor_of(site_admin),
+        site,
+        {"round_the_clock_contact_name": "종로구 당직실", "round_the_clock_contact_phone": "02-2148-1114"},
+    )
 
 
 def steps(alert: Alert) -> list[tuple[str, int, str]]:
     return [(s.kind, s.level, s.recipient) for s in AlertStep.objects.filter(alert=alert)]
 
 
-def test_raising_reaches_the_area_official_in_office_hours(site: Site, home: Any, official: User,
-                                                          make_user: MakeUser) -> None:
+def test_raising_reaches_the_area_official_in_office_hours(
+    site: Site, home: Any, official: User, make_user: MakeUser
+) -> None:
     elsewhere = make_user(Role.WELFARE_OFFICIAL, site, [SAJIK])
     alert = services.raise_alert(site.pk, home.id, detected(), OFFICE)
     assert alert is not None and alert.area_id == CHEONGUN
@@ -85,7 +98,7 @@ def test_one_open_alert_per_cause(site: Site, home: Any, official: User) -> None
     again = services.raise_alert(site.pk, home.id, detected(at=OFFICE + timedelta(hours=5)), OFFICE)
     assert first is not None and again is None
     assert Alert.objects.count() == 1
-    assert AlertStep.objects.filter(alert=first, kind=StepKind.NOTE, detail__startswith="Detected again").exists()
+    assert AlertStep.objects.filter(alert=first, kind=StepKind.NOTE, detail__startswith="다시 감지됨").exists()
     other = services.raise_alert(site.pk, home.id, detected("sos", "critical", cause="sos:button"), OFFICE)
     assert other is not None  # another cause is another alert
 
@@ -145,8 +158,9 @@ def test_resolving_needs_a_real_outcome_and_frees_the_cause(site: Site, home: An
     assert services.feedback([home.id], timezone.now()) == {home.id: (1, 0)}
 
 
-def test_nights_and_holidays_go_to_the_official_on_call(site: Site, home: Any, official: User,
-                                                       make_user: MakeUser, site_admin: User) -> None:
+def test_nights_and_holidays_go_to_the_official_on_call(
+    site: Site, home: Any, official: User, make_user: MakeUser, site_admin: User
+) -> None:
     on_duty = make_user(Role.SAFETY_OFFICIAL, site, [SAJIK])
     services.add_shift(actor_of(site_admin), on_duty.pk, NIGHT - timedelta(hours=2), NIGHT + timedelta(hours=10))
     services.add_shift(actor_of(site_admin), on_duty.pk, CHUSEOK - timedelta(hours=2), CHUSEOK + timedelta(hours=2))
@@ -172,8 +186,9 @@ def test_a_shift_must_be_an_official_of_the_site_and_end_after_it_starts(
         services.add_shift(actor_of(site_admin), outsider.pk, NIGHT, NIGHT + timedelta(hours=1))
 
 
-def test_alerts_are_scoped_like_households(site: Site, home: Any, official: User, make_user: MakeUser,
-                                          site_admin: User) -> None:
+def test_alerts_are_scoped_like_households(
+    site: Site, home: Any, official: User, make_user: MakeUser, site_admin: User
+) -> None:
     alert = services.raise_alert(site.pk, home.id, detected(), OFFICE)
     assert alert is not None
     elsewhere = make_user(Role.WELFARE_OFFICIAL, site, [SAJIK])
@@ -187,9 +202,7 @@ def test_alerts_are_scoped_like_households(site: Site, home: Any, official: User
     # Once assigned, the helper is the first person reached.
     second = services.raise_alert(site.pk, home.id, detected("sos", "critical", cause="sos:x"), OFFICE)
     assert second is not None
-    assert set(Notification.objects.filter(topic=f"alert:{second.pk}").values_list("user_id", flat=True)) == {
-        helper.pk
-    }
+    assert set(Notification.objects.filter(topic=f"alert:{second.pk}").values_list("user_id", flat=True)) == {helper.pk}
 
 
 def test_reason_is_rendered_in_the_readers_language(site: Site, home: Any) -> None:

@@ -3,6 +3,7 @@ hours with a reason in plain words, and critical and device causes alert once pe
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import random
@@ -14,8 +15,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from maeul.sensing.adapters import Kind
-from maeul.watch import replay
-from maeul.watch.detectors import Event, HouseholdWatch, WatchSettings, duration_text
+from maeul.watch import replay, simulation
+from maeul.watch.detectors import Alert, Event, HouseholdWatch, WatchSettings, adapted_settings, duration_text
 from maeul.watch.detectors import replay as run
 
 KST = timezone(timedelta(hours=9))
@@ -64,8 +65,13 @@ def test_a_collapse_is_found_within_hours_with_a_plain_reason() -> None:
     last = events[-1].at
     delay = alerts[0].raised_at - last
     assert timedelta(hours=1) < delay <= timedelta(hours=3)
-    assert alerts[0].reason.startswith(f"No activity for {duration_text(delay)}; usually at most ")
+    assert alerts[0].reason.startswith(f"No activity for {duration_text(delay)} since hall; usually at most ")
     assert alerts[0].reason.endswith("on Sundays mornings.")  # day 20 is a Sunday; the collapse came at 10:00
+    assert alerts[0].cause == "inactivity" and alerts[0].reason_code == "inactivity_learned"
+    params = alerts[0].reason_params
+    assert params["silent_minutes"] == delay.total_seconds() // 60 and params["after_device"] == "hall"
+    assert (params["weekday"], params["part"], params["in_bed"]) == (6, "mornings", False)
+    assert 0 < params["usual_minutes"] < params["silent_minutes"]
 
 
 def test_before_enough_days_the_cold_start_threshold_applies() -> None:
@@ -190,3 +196,193 @@ def test_before_learning_a_silence_begun_at_bedtime_is_allowed_a_night() -> None
     assert watch.tick(START + timedelta(days=1, hours=7)) == []  # 8 h 30 min asleep: fine
     (alert,) = watch.tick(START + timedelta(days=1, hours=9, minutes=30))
     assert alert.reason == "No activity for 11 h; no usual pattern learned yet for Mondays evenings."
+
+
+def _drive(watch: HouseholdWatch, events: list[Event], until: datetime) -> list[Alert]:
+    """A live worker's loop: tick whenever something falls due, observe each reading."""
+    alerts: list[Alert] = []
+
+    def tick_to(moment: datetime) -> None:
+        while (due := watch.next_due()) is not None and due <= moment:
+            alerts.extend(watch.tick(due))
+
+    for event in events:
+        tick_to(event.at)
+        alerts.extend(watch.observe(event))
+    tick_to(until)
+    return alerts
+
+
+def test_a_snapshot_restored_after_a_restart_carries_on_exactly() -> None:
+    home = simulation.Household("H-8", simulation.PROFILES["homebody"], START, seed=3)
+    events = list(simulation.events(home.emissions(days=16)))
+    until = events[-1].at + timedelta(days=1)
+    settings = WatchSettings(offline_hours=4)
+    whole = _drive(HouseholdWatch("H-8", settings), events, until)
+    half = len(events) // 2
+    first = HouseholdWatch("H-8", settings)
+    before = _drive(first, events[:half], events[half].at - timedelta(seconds=1))
+    saved = json.loads(json.dumps(first.snapshot()))
+    after = _drive(HouseholdWatch.restore("H-8", settings, saved), events[half:], until)
+    assert before + after == whole
+    assert {a.kind for a in whole} >= {"inactivity", "device_offline"}  # the end of the log is a long silence
+    with pytest.raises(ValueError, match="snapshot version"):
+        HouseholdWatch.restore("H-8", settings, {**saved, "version": 99})
+
+
+def test_a_resolved_cause_may_raise_again() -> None:
+    watch = HouseholdWatch("H-9", WatchSettings(cold_start_hours=4))
+    watch.observe(Event(START + timedelta(hours=9), "H-9", "hall", Kind.MOTION, 1))
+    (alert,) = watch.tick(START + timedelta(hours=13))
+    assert (alert.cause, alert.reason_code) == ("inactivity", "inactivity_cold_start")
+    assert alert.reason_params == {"silent_minutes": 240, "threshold_minutes": 240, "weekday": 0, "part": "mornings"}
+    assert watch.tick(START + timedelta(hours=14)) == []  # open: not raised at every tick
+    watch.resolve("inactivity")
+    (again,) = watch.tick(START + timedelta(hours=14))
+    assert again.cause == "inactivity"
+
+
+def test_repeated_states_in_periodic_reports_are_not_activity() -> None:
+    """Zigbee2MQTT repeats a closed door and a plug's ON with every report; closing a door is someone's doing."""
+    watch = HouseholdWatch("H-10", WatchSettings(cold_start_hours=4))
+    at = START + timedelta(hours=8)
+    watch.observe(Event(at, "H-10", "door", Kind.CONTACT, 1))
+    watch.observe(Event(at + timedelta(minutes=1), "H-10", "door", Kind.CONTACT, 0))
+    assert watch.last_activity == at + timedelta(minutes=1)
+    for hour in range(1, 5):
+        watch.observe(Event(at + timedelta(hours=hour), "H-10", "door", Kind.CONTACT, 0))
+        watch.observe(Event(at + timedelta(hours=hour), "H-10", "plug", Kind.SWITCH, 1))
+        watch.observe(Event(at + timedelta(hours=hour), "H-10", "hall", Kind.MOTION, 0))  # a periodic report
+    assert watch.last_activity == at + timedelta(hours=1)  # the plug's first report only
+    assert [a.kind for a in watch.tick(at + timedelta(hours=5))] == ["inactivity"]
+
+
+def _kettle_days(days: int, household: str = "H-11") -> list[Event]:
+    """Motion about the home by day, and the kettle on at 7:00 and 19:00 for five minutes."""
+    events = []
+    for day in range(days):
+        base = START + timedelta(days=day)
+        for hour in range(7, 22):
+            events.append(Event(base + timedelta(hours=hour, minutes=30), household, "hall", Kind.MOTION, 1))
+        for hour in (7, 19):
+            on = base + timedelta(hours=hour)
+            events.append(Event(on, household, "kettle", Kind.POWER, 1800))
+            events.append(Event(on + timedelta(minutes=5), household, "kettle", Kind.POWER, 0.3))
+    return sorted(events, key=lambda e: e.at)
+
+
+def test_an_appliance_unused_far_longer_than_usual_is_a_warning() -> None:
+    events = _kettle_days(9)
+    events = [e for e in events if not (e.device == "kettle" and e.at >= START + timedelta(days=8))]
+    alerts = [a for a in run(events, until=START + timedelta(days=9)) if a.kind == "power_anomaly"]
+    (alert,) = alerts
+    assert (alert.severity, alert.cause, alert.reason_code) == ("warning", "power_unused:kettle", "power_unused")
+    last_used = START + timedelta(days=7, hours=19)
+    assert alert.raised_at == last_used + timedelta(hours=24)  # twice its longest usual gap, 12 h
+    assert alert.reason == "kettle has not been used for 24 h; usually used at least every 12 h."
+    assert alert.reason_params == {"unused_minutes": 1440, "device": "kettle", "usual_minutes": 720}
+
+
+def test_an_appliance_left_on_far_longer_than_usual_is_a_warning() -> None:
+    events = _kettle_days(8)
+    on = START + timedelta(days=8, hours=7)
+    events += [Event(on + timedelta(minutes=30 * i), "H-11", "kettle", Kind.POWER, 1850) for i in range(8)]
+    alerts = [a for a in run(events, until=on + timedelta(hours=4)) if a.kind == "power_anomaly"]
+    (alert,) = alerts  # once, not at every report
+    assert alert.raised_at == on + timedelta(hours=1, minutes=5)  # its longest run (5 min) plus an hour
+    assert alert.reason == "kettle has drawn 1,850 W continuously for 1 h 5 min; its longest usual run is 5 min."
+    assert alert.reason_code == "power_long_run" and alert.reason_params["watts"] == 1850
+
+
+def test_before_a_plug_is_learned_it_raises_nothing_and_switching_on_is_activity() -> None:
+    events = _kettle_days(2)
+    events.append(Event(START + timedelta(days=2, hours=7), "H-11", "kettle", Kind.POWER, 2000))
+    assert [a for a in run(events, until=START + timedelta(days=3)) if a.kind == "power_anomaly"] == []
+    watch = HouseholdWatch("H-12")
+    watch.observe(Event(START, "H-12", "tv", Kind.POWER, 0.5))
+    watch.observe(Event(START + timedelta(hours=1), "H-12", "tv", Kind.POWER, 90))
+    watch.observe(Event(START + timedelta(hours=2), "H-12", "tv", Kind.POWER, 95))  # still on: no one did anything
+    assert watch.last_activity == START + timedelta(hours=1)
+
+
+def test_an_evening_collapse_away_from_the_bedroom_is_found_before_bedtime_would_end() -> None:
+    """Up about the living room until 22:00, then the bedroom and a night's sleep: a silence in the living room at
+    20:00 is judged against evenings in the living room, not against nights that began in the bedroom."""
+    events = []
+    rng = random.Random(3)
+    for day in range(16):
+        base = START + timedelta(days=day)
+        t = base + timedelta(hours=7)
+        while t < base + timedelta(hours=21, minutes=40 + rng.randint(0, 40)):
+            events.append(Event(t, "H-13", "living", Kind.MOTION, 1))
+            t += timedelta(minutes=rng.randint(5, 50))
+        events.append(Event(t, "H-13", "bedroom", Kind.MOTION, 1))
+    collapse = START + timedelta(days=15, hours=20)
+    events = [e for e in events if e.at < collapse] + [Event(collapse, "H-13", "living", Kind.MOTION, 1)]
+    alerts = [a for a in run(events, until=collapse + timedelta(hours=12)) if a.kind == "inactivity"]
+    learned = [a for a in alerts if a.raised_at > START + timedelta(days=3)]
+    assert len(learned) == 1 and learned[0].raised_at - collapse <= timedelta(hours=2, minutes=30)  # not 10 h
+    assert learned[0].reason_params["after_device"] == "living"
+
+
+def test_coming_back_in_then_silence_is_inactivity_not_being_out() -> None:
+    """The front door learned as the way out (out and back through it); after coming back in, a silence is not an
+    outing even before anything else stirs."""
+    events = []
+    back = START + timedelta(days=10, hours=12)
+    for day in range(11):
+        base = START + timedelta(days=day)
+        for hour in (*range(7, 10), *range(12, 22)):  # out 10:00-12:00
+            events.append(Event(base + timedelta(hours=hour, minutes=30), "H-14", "hall", Kind.MOTION, 1))
+        for hour, value in ((10, 1), (10.01, 0), (12, 1), (12.01, 0)):  # out 10:00-12:00
+            events.append(Event(base + timedelta(hours=hour), "H-14", "door", Kind.CONTACT, value))
+    events = sorted((e for e in events if e.at < back), key=lambda e: e.at)
+    events += [
+        Event(back, "H-14", "door", Kind.CONTACT, 1),
+        Event(back + timedelta(seconds=30), "H-14", "door", Kind.CONTACT, 0),
+    ]
+    alerts = [a for a in run(events, until=back + timedelta(hours=24)) if a.raised_at > back]
+    assert [(a.kind, a.cause) for a in alerts][:1] == [("inactivity", "inactivity")]
+    assert alerts[0].raised_at - back < timedelta(hours=4)
+
+
+@pytest.mark.parametrize(
+    ("false_alarms", "confirmed", "margin"),
+    [(0, 0, 1.25), (1, 0, 1.25 * 1.15), (3, 1, 1.25 * 1.3), (2, 2, 1.25), (1, 3, 1.25), (20, 0, 2.5)],
+)
+def test_feedback_widens_the_margin_after_false_alarms_within_bounds(
+    false_alarms: int, confirmed: int, margin: float
+) -> None:
+    base = WatchSettings(margin=1.25, ceiling_hours=12)
+    adapted = adapted_settings(base, false_alarms, confirmed)
+    assert adapted.margin == pytest.approx(margin)
+    assert dataclasses.replace(adapted, margin=base.margin) == base  # nothing else changes
+
+
+def test_a_wider_margin_never_passes_the_ceiling() -> None:
+    watch = HouseholdWatch("H-15", adapted_settings(WatchSettings(ceiling_hours=12), 50, 0))
+    for day in range(10):  # ten-hour silences every day from 12:00
+        watch.observe(Event(START + timedelta(days=day, hours=12), "H-15", "hall", Kind.MOTION, 1))
+        watch.observe(Event(START + timedelta(days=day, hours=22), "H-15", "hall", Kind.MOTION, 1))
+        watch.observe(Event(START + timedelta(days=day, hours=22, minutes=5), "H-15", "hall", Kind.MOTION, 1))
+    watch.observe(Event(START + timedelta(days=10, hours=12), "H-15", "hall", Kind.MOTION, 1))
+    assert watch.next_due() == START + timedelta(days=10, hours=24)
+
+
+def test_out_through_the_door_and_not_back_is_checked_at_the_ceiling_unless_days_out_are_usual() -> None:
+    """Out 10:00-12:00 every day; one day the door is used at 10:00 and nothing follows (out, or a visitor left and
+    the resident collapsed): a check at the ceiling, not a day later."""
+    events = []
+    gone = START + timedelta(days=10, hours=10, minutes=1)
+    for day in range(11):
+        base = START + timedelta(days=day)
+        for hour in (*range(7, 10), *range(12, 22)):  # out 10:00-12:00
+            events.append(Event(base + timedelta(hours=hour, minutes=30), "H-16", "hall", Kind.MOTION, 1))
+        for hour, value in ((10, 1), (10.01, 0), (12, 1), (12.01, 0)):
+            events.append(Event(base + timedelta(hours=hour), "H-16", "door", Kind.CONTACT, value))
+    events = sorted((e for e in events if e.at <= gone), key=lambda e: e.at)
+    alerts = [a for a in run(events, until=gone + timedelta(hours=30)) if a.raised_at > gone - timedelta(minutes=1)]
+    inactivity = [a for a in alerts if a.kind == "inactivity"]
+    assert [(a.cause, a.reason_code) for a in inactivity] == [("away", "away_too_long")]
+    assert inactivity[0].raised_at == gone + timedelta(hours=12, minutes=4)  # the ceiling, on the 5-minute clock
+    assert inactivity[0].reason == "Out since door was used 12 h 4 min ago, and not back."

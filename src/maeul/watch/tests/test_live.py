@@ -35,8 +35,13 @@ def start() -> datetime:
 
 @pytest.fixture
 def motion(site: Site, household: Any) -> Device:
-    return Device.objects.create(site=site, household_id=household.id, protocol="zigbee2mqtt",
-                                 identity="h1/living-motion", kinds=["motion", "battery"])
+    return Device.objects.create(
+        site=site,
+        household_id=household.id,
+        protocol="zigbee2mqtt",
+        identity="h1/living-motion",
+        kinds=["motion", "battery"],
+    )
 
 
 def alive(site: Site, at: datetime) -> None:
@@ -46,8 +51,16 @@ def alive(site: Site, at: datetime) -> None:
 
 
 def reading(device: Device, kind: Kind, value: float, at: datetime) -> StoredReading:
-    return StoredReading(reading_id=None, site_id=device.site_id, household_id=device.household_id,
-                         device_id=device.pk, device=device.identity, kind=kind, value=value, at=at)
+    return StoredReading(
+        reading_id=None,
+        site_id=device.site_id,
+        household_id=device.household_id,
+        device_id=device.pk,
+        device=device.identity,
+        kind=kind,
+        value=value,
+        at=at,
+    )
 
 
 def test_sos_raises_a_critical_alert_at_once(site: Site, motion: Device, start: datetime) -> None:

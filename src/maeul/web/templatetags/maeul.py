@@ -74,5 +74,11 @@ def resource_label(value: str) -> str:
         "site_settings": gettext("Site settings"),
         "audit": gettext("Access records"),
         "household_grant": gettext("Access grant"),
+        "device": gettext("Device"),
+        "gateway": gettext("Gateway"),
+        "unclaimed_device": gettext("Unclaimed device"),
+        "alert": gettext("Alert"),
+        "on_call_shift": gettext("On-call shift"),
+        "site_holiday": gettext("Site holiday"),
     }
     return labels.get(value, value)

@@ -1,0 +1,285 @@
+"""The hand-off from storage to detection: committed readings and device status changes, per household partition.
+
+Detection always reads what is *committed*, in commit order, by a persisted cursor (``StreamCursor``): reading ids
+are allocated and committed in order (``store`` takes one lock around allocation and commit on PostgreSQL; SQLite
+serialises writers), so everything up to the highest visible id is final and a cursor never skips a reading that
+commits late. A household belongs to partition ``household_id % partitions``; each partition has one owner, which
+hands its households' readings to the configured consumers (``MAEUL_STREAM_CONSUMERS``) and then advances its
+cursor. When the owner has just stored the batch that directly follows its cursor it hands that batch over from
+memory (the fast path: no read back); otherwise it reads from the database. See docs/decisions/0011-ingestion.md.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, cast
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.utils import timezone
+
+from maeul.sensing.adapters import Kind
+from maeul.sensing.models import Device, Gateway, IngestWorker, StreamCursor
+
+log = logging.getLogger("maeul.sensing.stream")
+
+HEARTBEAT_FRESH = timedelta(seconds=30)  # a worker heartbeats every 5 s; six missed beats mean it is gone
+READ_LIMIT = 5000  # readings per database read, so a long catch-up is handed over in slices
+CURSOR_SAVE_SECONDS = 1.0  # a crash re-delivers at most about this much to the consumers
+
+
+@dataclass(frozen=True)
+class StoredReading:
+    reading_id: int | None
+    site_id: int
+    household_id: int
+    device_id: int
+    device: str  # the device's identity
+    kind: Kind
+    value: float
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DeviceStatus:
+    site_id: int
+    household_id: int
+    device_id: int
+    device: str
+    online: bool
+    at: datetime
+
+
+class StreamConsumer(Protocol):
+    def __init__(self, site_id: int, partition: int, partitions: int) -> None:
+        """Restores its persisted state."""
+
+    def readings(self, batch: Sequence[StoredReading]) -> None:
+        """After commit, in commit order (each stored batch in time order per household)."""
+
+    def statuses(self, batch: Sequence[DeviceStatus]) -> None:
+        """Device availability reports, in the order received."""
+
+    def tick(self, now: datetime) -> None:
+        """About once a second, even with no messages."""
+
+
+@dataclass(frozen=True)
+class Blindness:
+    """What Maeul cannot see right now. ``everything``: no live, connected worker, or the Zigbee2MQTT bridge is
+    offline — then per-household inactivity means nothing. Otherwise ``household_ids`` are those behind a silent
+    gateway. ``since``: when it began, as far as known."""
+
+    everything: bool
+    reason: str
+    household_ids: frozenset[int]
+    since: datetime | None
+
+
+def blind_households(site_id: int, now: datetime) -> Blindness:
+    workers = list(IngestWorker.objects.filter(site_id=site_id).values_list("heartbeat_at", "broker_connected"))
+    if not any(connected and now - beat <= HEARTBEAT_FRESH for beat, connected in workers):
+        last = max((beat for beat, _connected in workers), default=None)
+        reason = "no ingest worker is running" if not workers else "no ingest worker is alive and connected"
+        return Blindness(True, reason, frozenset(), last)
+    bridge = (
+        Gateway.objects.filter(site_id=site_id, active=True, heartbeat_minutes=0, online=False)
+        .order_by("online_changed_at")
+        .first()
+    )
+    if bridge is not None:
+        return Blindness(
+            True, f"the Zigbee2MQTT bridge {bridge.name} is offline", frozenset(), bridge.online_changed_at
+        )
+    silent: list[tuple[int, datetime]] = []
+    for gateway_id, minutes, last_seen, created in Gateway.objects.filter(
+        site_id=site_id, active=True, heartbeat_minutes__gt=0
+    ).values_list("id", "heartbeat_minutes", "last_seen_at", "created_at"):
+        heard = last_seen or created  # a gateway never heard from is silent since it was set up
+        if now - heard > timedelta(minutes=minutes):
+            silent.append((gateway_id, heard))
+    if not silent:
+        return Blindness(False, "", frozenset(), None)
+    households = frozenset(
+        Device.objects.filter(gateway_id__in=[g for g, _h in silent], active=True).values_list(
+            "household_id", flat=True
+        )
+    )
+    return Blindness(False, f"{len(silent)} gateway(s) silent", households, min(heard for _g, heard in silent))
+
+
+def consumer_classes(paths: Sequence[str] | None = None) -> list[type[StreamConsumer]]:
+    """Import the configured consumer classes; a wrong path stops the worker at start with the path named."""
+    classes = []
+    for path in settings.MAEUL_STREAM_CONSUMERS if paths is None else paths:
+        module_name, _, class_name = path.rpartition(".")
+        try:
+            cls = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError, ValueError) as exc:
+            raise ImproperlyConfigured(f"MAEUL_STREAM_CONSUMERS: cannot import {path!r} ({exc})") from exc
+        classes.append(cast(type[StreamConsumer], cls))
+    return classes
+
+
+def owns(household_id: int, partition: int, partitions: int) -> bool:
+    return household_id % partitions == partition
+
+
+class Detection:
+    """One partition's hand-off: the consumers, the cursor, and the statuses seen so far."""
+
+    def __init__(
+        self, site_id: int, partition: int, partitions: int, consumers: Sequence[StreamConsumer] | None = None
+    ) -> None:
+        if not 0 <= partition < partitions:
+            raise ValueError(f"partition {partition} is not in 0..{partitions - 1}")
+        self.site_id, self.partition, self.partitions = site_id, partition, partitions
+        self.consumers = (
+            list(consumers)
+            if consumers is not None
+            else [cls(site_id, partition, partitions) for cls in consumer_classes()]
+        )
+        self.cursor = self._load_cursor()
+        self._saved_cursor = self.cursor
+        self._saved_at = timezone.now()
+        # Statuses reach the owner from its own batches directly; other workers' are found by polling devices.
+        self._availability: dict[int, tuple[bool | None, datetime | None]] = dict(self._device_availability())
+
+    def _load_cursor(self) -> int:
+        row = StreamCursor.objects.filter(
+            site_id=self.site_id, partition=self.partition, partitions=self.partitions
+        ).first()
+        if row is not None:
+            return row.reading_id
+        # A new partitioning starts where the slowest old cursor stood (at worst re-delivering a little);
+        # a site's first start begins at the present, not at all of history.
+        older = StreamCursor.objects.filter(site_id=self.site_id).order_by("reading_id").first()
+        return older.reading_id if older is not None else _max_reading_id()
+
+    def save_cursor(self, force: bool = False) -> None:
+        now = timezone.now()
+        recently = (now - self._saved_at).total_seconds() < CURSOR_SAVE_SECONDS
+        if self.cursor == self._saved_cursor or (recently and not force):
+            return
+        StreamCursor.objects.update_or_create(
+            site_id=self.site_id,
+            partition=self.partition,
+            partitions=self.partitions,
+            defaults={"reading_id": self.cursor, "updated_at": now},
+        )
+        self._saved_cursor, self._saved_at = self.cursor, now
+
+    def committed(
+        self, previous_max_id: int | None, readings: Sequence[StoredReading], statuses: Sequence[DeviceStatus]
+    ) -> None:
+        """Called by the worker right after its own batch commits."""
+        if readings and previous_max_id is not None and previous_max_id == self.cursor:
+            mine = [r for r in readings if owns(r.household_id, self.partition, self.partitions)]
+            if mine:
+                self._hand_readings(mine)
+            self.cursor = max(r.reading_id or 0 for r in readings)
+        else:
+            self.catch_up()
+        own = [s for s in statuses if owns(s.household_id, self.partition, self.partitions)]
+        if own:
+            for status in own:
+                self._availability[status.device_id] = (status.online, status.at)
+            for consumer in self.consumers:
+                _guarded(consumer.statuses, own)
+        self.save_cursor()
+
+    def catch_up(self) -> int:
+        """Hand over whatever was committed past the cursor (other workers, the HTTP endpoint, a restart)."""
+        handed = 0
+        while True:
+            high = _max_reading_id()
+            if high <= self.cursor:
+                break
+            rows = _read_readings(self.site_id, self.cursor, high, self.partition, self.partitions)
+            if rows:
+                self._hand_readings(rows)
+                handed += len(rows)
+            # Everything up to ``high`` is committed (ordered commits), so the cursor may pass other sites' ids.
+            self.cursor = (rows[-1].reading_id or high) if len(rows) == READ_LIMIT else high
+            if len(rows) < READ_LIMIT:
+                break
+        self.save_cursor()
+        return handed
+
+    def poll_statuses(self, now: datetime) -> None:
+        """Availability changes stored by other workers (several-worker runs only)."""
+        changed = []
+        for device_id, household_id, identity, available, changed_at in (
+            Device.objects.filter(site_id=self.site_id, availability_changed_at__gte=now - timedelta(minutes=5))
+            .values_list("id", "household_id", "identity", "available", "availability_changed_at")
+            .order_by("availability_changed_at")
+        ):
+            if not owns(household_id, self.partition, self.partitions) or available is None or changed_at is None:
+                continue
+            if self._availability.get(device_id, (None, None))[1] == changed_at:
+                continue
+            self._availability[device_id] = (available, changed_at)
+            changed.append(DeviceStatus(self.site_id, household_id, device_id, identity, available, changed_at))
+        if changed:
+            for consumer in self.consumers:
+                _guarded(consumer.statuses, changed)
+
+    def tick(self, now: datetime) -> None:
+        for consumer in self.consumers:
+            _guarded(consumer.tick, now)
+
+    def _hand_readings(self, readings: Sequence[StoredReading]) -> None:
+        for consumer in self.consumers:
+            _guarded(consumer.readings, readings)
+
+    def _device_availability(self) -> list[tuple[int, tuple[bool | None, datetime | None]]]:
+        return [
+            (device_id, (available, changed_at))
+            for device_id, available, changed_at in Device.objects.filter(site_id=self.site_id).values_list(
+                "id", "available", "availability_changed_at"
+            )
+        ]
+
+
+def _guarded(call: Callable[[Any], None], argument: Any) -> None:
+    """A consumer's failure is logged and costs only its own view of this batch: storage and the other consumers
+    go on (a failure that stopped the cursor would stop detection for every household of the partition)."""
+    try:
+        call(argument)
+    except Exception:
+        log.exception("stream consumer %r failed", call)
+
+
+def _max_reading_id() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT MAX(id) FROM sensing_reading")
+        row = cursor.fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def _read_readings(site_id: int, after: int, up_to: int, partition: int, partitions: int) -> list[StoredReading]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT r.id, r.household_id, r.device_id, d.identity, r.kind, r.value, r.at"
+            " FROM sensing_reading r JOIN sensing_device d ON d.id = r.device_id"
+            " WHERE r.id > %s AND r.id <= %s AND d.site_id = %s AND r.household_id %% %s = %s"
+            " ORDER BY r.id LIMIT %s",
+            [after, up_to, site_id, partitions, partition, READ_LIMIT],
+        )
+        rows = cursor.fetchall()
+    result = []
+    for reading_id, household_id, device_id, identity, kind, value, raw_at in rows:
+        # Raw SQL on SQLite returns text; PostgreSQL returns aware datetimes.
+        at = raw_at if isinstance(raw_at, datetime) else _sqlite_datetime(raw_at)
+        result.append(StoredReading(reading_id, site_id, household_id, device_id, identity, Kind(kind), value, at))
+    return result
+
+
+def _sqlite_datetime(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
