@@ -435,6 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1, help="ingest workers (shared subscription, partitions)")
     parser.add_argument("--live-watch", action="store_true", help="also run maeul.watch.live.LiveWatch")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--keep", action="store_true", help="keep the working directory (worker and broker logs)")
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     if shutil.which("mosquitto_sub") is None:
@@ -487,7 +488,10 @@ def main(argv: list[str] | None = None) -> int:
 
             connections.close_all()
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if args.keep:
+            print(f"logs kept in {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 

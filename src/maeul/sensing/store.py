@@ -29,6 +29,7 @@ from maeul.sensing.adapters import Kind, Parsed
 from maeul.sensing.models import (
     DeadLetter,
     DeadLetterReason,
+    DeliveryKey,
     Device,
     Gateway,
     Protocol,
@@ -575,8 +576,6 @@ class Store:
 
 def prune_delivery_keys(hours: int, now: datetime | None = None) -> int:
     """Forget keys older than the redelivery window (the worker calls this every few minutes)."""
-    from maeul.sensing.models import DeliveryKey
-
     cutoff = (now or timezone.now()) - timedelta(hours=hours)
     deleted, _ = DeliveryKey.objects.filter(stored_at__lt=cutoff).delete()
     return deleted

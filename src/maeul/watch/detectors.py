@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
-import math
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
@@ -58,6 +58,9 @@ _UP_A_MOMENT = timedelta(minutes=20)  # up between two long silences of a night:
 # A night's rest begins between 19:00 and 04:00 (local) and goes on with silences begun before 07:00: a wakeful
 # morning is not slept through however still it is.
 _NIGHT_FROM, _NIGHT_UNTIL, _NIGHT_ENDS = 19, 4, 7
+_NIGHT_SHORTEST, _NIGHT_LONGEST = 3, 20  # a night's rest, hours; longer is someone away (in a home without motion)
+_NIGHTS = 7  # nights learned before they say when the person is asleep: a week, so that weekends' lie-ins are seen
+_BED_EARLY_MINUTES = 60  # a silence begun this much before the earliest bedtime learned may still be a night's sleep
 _EXIT_TRIPS = 2  # out-and-back silences through one door before it counts as the way out
 
 
@@ -96,6 +99,10 @@ class WatchSettings:
     slack_hours: float = 1.0  # ...and an hour more: a silence usually short may still run to twice its length
     memory_days: int = 28  # silences older than this are forgotten (at the latest half as long again)
     away_after_door_minutes: float = 10.0  # the way out used, then nothing stirs this long: the person went out
+    # A night's rest begun at the household's usual bedtime may last to its usual latest waking (and the same
+    # allowance) when that is past the ceiling (homes that see nothing between the evening and the morning), not
+    # past this.
+    night_ceiling_hours: float = 16.0
     away_ceiling_hours: float = 24.0  # out longer than this is always worth a check (see HouseholdWatch.out_limit)
     heat_celsius: float = 32.0
     cold_celsius: float = 10.0
@@ -132,6 +139,11 @@ def _hours(delta: timedelta) -> float:
 
 def _minutes(hours: float) -> int:
     return int(hours * 60)
+
+
+def _since_noon(local: datetime) -> int:
+    """Minutes since the last noon: a night's times in order (22:00 is 600, 07:00 the next day is 1140)."""
+    return (local.hour - 12) % 24 * 60 + local.minute
 
 
 def _part_of_day(hour: int) -> str:
@@ -187,20 +199,27 @@ class _Silences:
     def _extend(cover: dict[str, tuple[list[float], list[float]]], began: datetime, hours: float, context: str) -> None:
         first = (began.hour * 60 + began.minute) // _BUCKET_MINUTES
         step = _BUCKET_MINUTES / 60
+        # Under-way remainders too short to lift a threshold off the floor are not kept (see _SHORTEST_KEPT_HOURS).
+        last = first + min(int((hours - _SHORTEST_KEPT_HOURS) / step), _BUCKETS - 1)  # a day round at most
         for key in (context, _ANY):
-            begun, under_way = cover.setdefault(key, ([0.0] * _BUCKETS, [0.0] * _BUCKETS))
+            lines = cover.get(key)
+            if lines is None:
+                lines = cover[key] = ([0.0] * _BUCKETS, [0.0] * _BUCKETS)
+            begun, under_way = lines
             if hours > begun[first]:
                 begun[first] = hours
-            for offset in range(1, int(hours / step) + 1):
-                bucket = (first + offset) % _BUCKETS
-                remaining = hours - offset * step
+            remaining = hours
+            for bucket in range(first + 1, last + 1):
+                remaining -= step
+                if bucket >= _BUCKETS:
+                    bucket -= _BUCKETS
                 if remaining > under_way[bucket]:
                     under_way[bucket] = remaining
 
-    def usual(self, context: str, began: datetime) -> tuple[float, bool]:
-        """The longest silence usually beginning at ``began`` (local), and whether it was learned after this
-        context: once the context has been seen on a few days around this hour, its own silences say (even
-        when all were short), else the silences after any device."""
+    def usual(self, context: str, began: datetime, ahead: int = _EARLY_MINUTES) -> tuple[float, bool]:
+        """The longest silence usually beginning at ``began`` (local) or up to ``ahead`` minutes later, and
+        whether it was learned after this context: once the context has been seen on a few days around this hour,
+        its own silences say (even when all were short), else the silences after any device."""
         if self._cover is None:
             self._cover = {}
             for start, hours, after in self.past:
@@ -213,7 +232,7 @@ class _Silences:
         if lines is None:
             return 0.0, key == context
         begun, under_way = lines
-        later = max(begun[(bucket + k) % _BUCKETS] for k in range(_EARLY_MINUTES // _BUCKET_MINUTES + 1))
+        later = max(begun[(bucket + k) % _BUCKETS] for k in range(max(ahead, 0) // _BUCKET_MINUTES + 1))
         return max(later, under_way[bucket]), key == context
 
 
@@ -272,7 +291,12 @@ class HouseholdWatch:
     rest_end: datetime | None = None
     rest_contexts: list[str] = field(default_factory=list)
     open_causes: set[str] = field(default_factory=set)
-    _threshold: tuple[datetime, _Threshold] | None = None  # for the current silence: worked out once
+    # evening's ordinal -> (bed, rest, up, contexts): when the night's rest began and how long it lasted, when the
+    # person was up (minutes since that evening's noon), and what the rest followed (see _night)
+    nights: dict[int, tuple[int, int, int, list[str]]] = field(default_factory=dict)
+    _threshold: tuple[datetime, str, _Threshold] | None = None  # for the current silence: worked out once
+    _sleep: tuple[int, int, int, frozenset[str]] | None = None  # nights': earliest bed, earliest/latest up, contexts
+    _offline_due: dict[str, datetime | None] = field(default_factory=dict)  # device -> seen + limit, if not open
     _plugs_changed: int = 0  # counts what may move a power cause's time (see _power_due)
     _power_cache: tuple[tuple[int, datetime | None], list[tuple[datetime, str, _Plug, float]]] | None = None
 
@@ -300,6 +324,16 @@ class HouseholdWatch:
         """An official closed the alert of this cause: it may raise again when the condition recurs."""
         self.open_causes.discard(cause)
         self._plugs_changed += 1
+        if cause.startswith("offline:"):
+            device = cause.split(":", 1)[1]
+            limit = self.device_limit.get(device)
+            if device in self.device_seen and limit is not None:
+                self._offline_due[device] = self.device_seen[device] + limit
+
+    @property
+    def _soonest(self) -> timedelta:
+        s = self.settings
+        return timedelta(hours=min(s.floor_hours, s.ceiling_hours, s.cold_start_hours, s.cold_start_night_hours))
 
     def observe(self, event: Event) -> list[Alert]:
         alerts: list[Alert] = []
@@ -307,13 +341,19 @@ class HouseholdWatch:
         if event.device:
             self.open_causes.discard(f"offline:{event.device}")
             previous = self.device_seen.get(event.device)
+            grew = previous is None or self.device_limit.get(event.device) is None
             if previous is None:
                 self.device_first[event.device] = at
             elif at > previous:
                 gap = _hours(at - previous)
-                self.device_longest_gap[event.device] = max(gap, self.device_longest_gap.get(event.device, 0.0))
+                if gap > self.device_longest_gap.get(event.device, 0.0):
+                    self.device_longest_gap[event.device] = gap
+                    grew = True
             self.device_seen[event.device] = at
-            self.device_limit[event.device] = self.offline_after(event.device)
+            if grew:  # the limit moves only while unknown or when the longest gap grows
+                self.device_limit[event.device] = self.offline_after(event.device)
+            limit = self.device_limit[event.device]
+            self._offline_due[event.device] = at + limit if limit is not None else None
         if self.silences.first_day is None:
             self.silences.first_day = at
         if event.kind == Kind.MOTION:
@@ -369,6 +409,7 @@ class HouseholdWatch:
                 self.silences.add(self.context, began, gap, self.settings.memory_days)
             if gap >= 1:
                 self._rest(began, at)
+                self._night(began, at)
             # Out and back through the same door by day: that door is the way out (a bedroom door at night is not).
             if gap >= 1 and event.kind == Kind.CONTACT and event.device == self.door_device and 6 <= began.hour < 20:
                 self.exit_trips[event.device] = self.exit_trips.get(event.device, 0) + 1
@@ -395,7 +436,8 @@ class HouseholdWatch:
         night = began.hour >= _NIGHT_FROM or began.hour < _NIGHT_ENDS
         up_a_moment = self.rest_end is not None and began - self._local(self.rest_end) <= _UP_A_MOMENT
         if self.rest_start is not None and up_a_moment and night:
-            self.rest_contexts = sorted({*self.rest_contexts, self.context})
+            first = self.rest_contexts[0]  # what the rest began after comes first
+            self.rest_contexts = [first, *sorted({*self.rest_contexts, self.context} - {first})]
             whole = _hours(ended - self.rest_start)
             for context in self.rest_contexts:
                 self.silences.add(context, self._local(self.rest_start), whole, self.settings.memory_days)
@@ -404,6 +446,25 @@ class HouseholdWatch:
         else:
             self.rest_start, self.rest_contexts = None, []
         self.rest_end = ended
+
+    def _night(self, began: datetime, ended: datetime) -> None:
+        """Learn the night from a long silence begun between 19:00 and 07:00 (local): when its rest began (the
+        longest of the night's rests, of three hours or more) and when the person was up (the end of its last long
+        silence), in minutes since that evening's noon, and what the rest followed."""
+        hours = _hours(ended - self.last_activity) if self.last_activity is not None else 0.0
+        if hours > _NIGHT_LONGEST or _NIGHT_ENDS <= began.hour < _NIGHT_FROM:
+            return
+        evening = (began - timedelta(hours=12)).toordinal()
+        bed, length, up, contexts = self.nights.get(evening, (0, 0, 0, []))
+        up = max(up, _since_noon(began) + int(hours * 60))
+        if self.rest_start is not None:
+            rest = int(_hours(ended - self.rest_start) * 60)
+            if rest > max(length, 60 * _NIGHT_SHORTEST - 1):
+                bed, length, contexts = _since_noon(self._local(self.rest_start)), rest, list(self.rest_contexts)
+        self.nights[evening] = (bed, length, up, contexts)
+        for old in [n for n in self.nights if n < evening - self.settings.memory_days]:
+            del self.nights[old]
+        self._sleep = None
 
     def out_limit(self) -> float:
         """Hours out before a check: past the longest usual outing as for a silence, never before the ceiling (a
@@ -529,12 +590,48 @@ class HouseholdWatch:
             night = local.hour >= 20 or local.hour < 4
             default = s.cold_start_night_hours if night else s.cold_start_hours
             return _Threshold(min(default, s.ceiling_hours), None, "")
-        hours, by_context = self.silences.usual(context, local)
-        return _Threshold(
-            min(max(hours * s.margin + s.slack_hours, s.floor_hours), s.ceiling_hours),
-            hours,
-            context if by_context else "",
-        )
+        sleep = self._sleep_window()
+        ahead = _EARLY_MINUTES
+        if sleep is not None and _since_noon(local) < sleep[0] - _BED_EARLY_MINUTES:
+            # Before the person's bedtimes: the nights begun later are not what this silence is compared with.
+            ahead = min(ahead, sleep[0] - _BED_EARLY_MINUTES - _since_noon(local) - _BUCKET_MINUTES)
+        hours, by_context = self.silences.usual(context, local, ahead)
+        after = context if by_context else ""
+        learned, ceiling = hours * s.margin + s.slack_hours, s.ceiling_hours
+        if sleep is not None:
+            bed, first_up, up, bed_contexts = sleep
+            began_minute = _since_noon(local)
+            if bed - _BED_EARLY_MINUTES <= began_minute < up:
+                # Possibly the night's sleep: unusual once the person is later up than on any night learned, by
+                # the allowance. Earlier than the silences say when the night began late; and the bound on a
+                # night that homes seeing nothing between the evening and the morning need.
+                until_up = (up - began_minute) / 60
+                wake_limit = until_up + s.slack_hours * s.margin + (s.margin - 1) * (up - first_up) / 60
+                if context in bed_contexts or not by_context or hours >= _NIGHT_SHORTEST or wake_limit < learned:
+                    learned, hours, after = wake_limit, until_up, context
+                ceiling = max(ceiling, min(s.night_ceiling_hours, wake_limit))
+        elif local.hour >= _NIGHT_FROM or local.hour < _NIGHT_UNTIL:
+            # Before a week of nights is known: if two nights already outlasted the ceiling (a home that sees nothing
+            # between the evening and the morning), so may this one, as far as the silences learned say.
+            long_nights = sum(1 for _bed, rest, _up, _after in self.nights.values() if rest > ceiling * 60)
+            if long_nights >= 2:
+                ceiling = max(ceiling, min(s.night_ceiling_hours, learned))
+        return _Threshold(min(max(learned, s.floor_hours), ceiling), hours, after)
+
+    def _sleep_window(self) -> tuple[int, int, int, frozenset[str]] | None:
+        """(earliest bedtime, latest rising) over the nights learned, in minutes since the evening's noon; None
+        until the household has been seen through as many nights as the cold start lasts days."""
+        if self._sleep is None:
+            nights = [n for n in self.nights.values() if n[1]]
+            if len(nights) < _NIGHTS:
+                return None
+            # What the rest usually began after (a third of the nights or more): where the person goes to sleep.
+            began_after = Counter(after[0] for *_times, after in nights if after)
+            contexts = frozenset(c for c, n in began_after.items() if n * 3 >= len(nights))
+            # Bedtimes: past the earliest tenth, so that one odd evening does not make every evening a night.
+            beds = sorted(n[0] for n in nights)
+            self._sleep = (beds[len(beds) // 10], min(n[2] for n in nights), max(n[2] for n in nights), contexts)
+        return self._sleep
 
     def offline_after(self, device: str) -> timedelta | None:
         """How long a device may stay silent: longer than any silence it has had (a door sensor may rest all
@@ -549,9 +646,9 @@ class HouseholdWatch:
     def _current_threshold(self) -> _Threshold:
         """The threshold of the silence under way, worked out once per silence."""
         assert self.last_activity is not None
-        if self._threshold is None or self._threshold[0] != self.last_activity:
-            self._threshold = (self.last_activity, self.threshold(self.last_activity, self.context))
-        return self._threshold[1]
+        if self._threshold is None or self._threshold[:2] != (self.last_activity, self.context):
+            self._threshold = (self.last_activity, self.context, self.threshold(self.last_activity, self.context))
+        return self._threshold[2]
 
     def next_due(self) -> datetime | None:
         """The earliest time ``tick`` could change anything: replay ticks a household only then."""
@@ -563,11 +660,13 @@ class HouseholdWatch:
             if "away" not in self.open_causes:
                 times.append(self.away_since + timedelta(hours=self.out_limit()))
         elif self.last_activity is not None and "inactivity" not in self.open_causes:
-            times.append(self.last_activity + timedelta(hours=self._current_threshold().hours))
-        for device, seen in self.device_seen.items():
-            limit = self.device_limit[device]
-            if limit is not None and f"offline:{device}" not in self.open_causes:
-                times.append(seen + limit)
+            if self._threshold is not None and self._threshold[:2] == (self.last_activity, self.context):
+                times.append(self.last_activity + timedelta(hours=self._threshold[2].hours))
+            else:
+                # No threshold is shorter than this: work the silence's own out only if it lasts that long
+                # (most silences do not, and working it out is what costs).
+                times.append(self.last_activity + self._soonest)
+        times += [when for when in self._offline_due.values() if when is not None]
         times += [when for when, *_ in self._power_due()]
         return min(times) if times else None
 
@@ -598,9 +697,10 @@ class HouseholdWatch:
             threshold = self._current_threshold()
             if silent >= timedelta(hours=threshold.hours):
                 alerts += self._inactivity(now, silent, threshold)
-        for device, seen in self.device_seen.items():
-            limit = self.device_limit[device]
-            if limit is not None and now - seen >= limit:
+        for device, when in self._offline_due.items():
+            if when is not None and now >= when:
+                seen = self.device_seen[device]
+                self._offline_due[device] = None
                 alerts += self._raise(
                     f"offline:{device}",
                     "device_offline",
@@ -700,6 +800,7 @@ class HouseholdWatch:
             "device_longest_gap": dict(self.device_longest_gap),
             "detected": {d: _iso(t) for d, t in self.detected.items()},
             "rest": [_iso(self.rest_start), _iso(self.rest_end), list(self.rest_contexts)],
+            "nights": {str(n): [b, r, u, list(c)] for n, (b, r, u, c) in self.nights.items()},
             "open_causes": sorted(self.open_causes),
         }
 
@@ -752,9 +853,15 @@ class HouseholdWatch:
             rest_start=_from_iso(data["rest"][0]),
             rest_end=_from_iso(data["rest"][1]),
             rest_contexts=list(data["rest"][2]),
+            nights={int(n): (v[0], v[1], v[2], list(v[3])) for n, v in data.get("nights", {}).items()},
             open_causes=set(data["open_causes"]),
         )
         watch.device_limit = {d: watch.offline_after(d) for d in watch.device_seen}
+        watch._offline_due = {
+            d: watch.device_seen[d] + limit
+            for d, limit in watch.device_limit.items()
+            if limit is not None and f"offline:{d}" not in watch.open_causes
+        }
         return watch
 
 
@@ -777,8 +884,7 @@ def replay(
 
     def on_the_clock(moment: datetime) -> datetime:
         assert start is not None
-        steps = math.ceil((moment - start) / step)
-        return start + steps * step
+        return start - ((start - moment) // step) * step  # rounded up to the next step
 
     def schedule(watch: HouseholdWatch) -> None:
         nonlocal order
@@ -808,7 +914,9 @@ def replay(
         elif last is not None and event.at < last:
             raise ValueError(f"events must be in time order: {event.at.isoformat()} after {last.isoformat()}")
         last = event.at
-        yield from run_due(on_the_clock(event.at), inclusive=event.at == on_the_clock(event.at))
+        clock = on_the_clock(event.at)
+        if due and due[0][0] <= clock:
+            yield from run_due(clock, inclusive=event.at == clock)
         watch = watches.get(event.household)
         if watch is None:
             chosen = settings.get(event.household) or settings.get("*") or WatchSettings()  # "*": the log's default

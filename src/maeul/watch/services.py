@@ -227,7 +227,7 @@ def escalate_due(now: datetime | None = None) -> int:
     for alert_id in list(due[:500]):
         with transaction.atomic():
             alert = (
-                Alert.objects.select_for_update()
+                Alert.objects.select_for_update(of=("self",))
                 .select_related("household")
                 .filter(pk=alert_id, status=AlertStatus.OPEN, next_escalation_at__lte=now)
                 .first()

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from maeul.conftest import actor_of, household_data
@@ -28,7 +29,7 @@ from maeul.sensing.models import (
     UnclaimedDevice,
 )
 from maeul.sensing.store import Message, Outcome, Store, prune_delivery_keys
-from maeul.sensing.stream import Detection, DeviceStatus, StoredReading, blind_households
+from maeul.sensing.stream import Detection, DeviceStatus, StoredReading, blind_households, consumer_classes
 from maeul.sites.models import Site
 
 NOW = datetime(2026, 11, 25, 0, 30, tzinfo=UTC)
@@ -364,3 +365,23 @@ def test_a_message_the_database_refuses_is_dead_lettered_alone(
     assert result.previous_max_id is None  # committed in parts: detection reads them back
     assert DeadLetter.objects.get().detail == "could not be stored: value out of range"
     assert Reading.objects.count() == 2
+
+
+def test_a_consumer_that_cannot_be_imported_is_named() -> None:
+    with pytest.raises(ImproperlyConfigured, match=r"cannot import 'maeul\.watch\.nowhere\.Missing'"):
+        consumer_classes(["maeul.watch.nowhere.Missing"])
+    assert consumer_classes(["maeul.sensing.tests.recording.RecordingConsumer"])[0].__name__ == "RecordingConsumer"
+
+
+@pytest.mark.django_db
+def test_a_failing_consumer_does_not_stop_the_others(site: Site, devices: dict[str, Device]) -> None:
+    class Failing(RecordingConsumer):
+        def readings(self, batch: Sequence[StoredReading]) -> None:
+            raise RuntimeError("detector bug")
+
+    healthy = RecordingConsumer(site.pk, 0, 1)
+    detection = Detection(site.pk, 0, 1, [Failing(site.pk, 0, 1), healthy])
+    result = Store(site.pk).store([msg("maeul/bed-1", {"kind": "sos", "value": 1})])
+    detection.committed(result.previous_max_id, result.readings, result.statuses)
+    assert [r.kind for r in healthy.readings_seen] == ["sos"]
+    assert detection.cursor == result.readings[-1].reading_id

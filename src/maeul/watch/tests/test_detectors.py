@@ -366,6 +366,7 @@ def test_a_wider_margin_never_passes_the_ceiling() -> None:
         watch.observe(Event(START + timedelta(days=day, hours=22), "H-15", "hall", Kind.MOTION, 1))
         watch.observe(Event(START + timedelta(days=day, hours=22, minutes=5), "H-15", "hall", Kind.MOTION, 1))
     watch.observe(Event(START + timedelta(days=10, hours=12), "H-15", "hall", Kind.MOTION, 1))
+    watch.tick(watch.next_due() or START)  # the silence's own threshold is worked out once it could matter
     assert watch.next_due() == START + timedelta(days=10, hours=24)
 
 

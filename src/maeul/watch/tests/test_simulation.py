@@ -21,11 +21,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 from maeul.sensing import adapters
 from maeul.sensing.adapters import Kind
 from maeul.sensing.broker import find_mosquitto, free_port, start_broker
-from maeul.watch.management.commands.simulate import Command as Simulate
 from maeul.sensing.models import Room
 from maeul.watch import replay, simulation
 from maeul.watch.detectors import WatchSettings
 from maeul.watch.detectors import replay as run
+from maeul.watch.management.commands.simulate import Command as Simulate
 
 KST = ZoneInfo("Asia/Seoul")
 START = datetime(2026, 1, 5, tzinfo=KST)  # a Monday in winter: the heater is used
