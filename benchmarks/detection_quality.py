@@ -6,7 +6,9 @@ for nothing, for Maeul's learned inactivity detector and for fixed 12 h and 24 h
 Simulated households (maeul.watch.simulation, every profile in turn, the hard ones included: broken sleep, a home
 with only an activity sensor and a door sensor, naps on a sofa mat, days away) are replayed through ``replay``:
 
-- false alarms: the uncut logs, inactivity alerts per household-day (other kinds counted separately);
+- false alarms: the uncut logs, inactivity alerts per household-day (other kinds counted separately); of them,
+  the checks on someone out of the home too long (``away``: trips away count, as every detector raises them) are
+  also shown apart, as they are a different kind of check;
 - detection: in each household, one incapacitation at a random moment when the resident is at home and awake
   (after the first day), by cutting every later *activity* event (the devices' periodic reports, temperatures and
   batteries go on, as in a real home), and again by cutting every later event (as recorded datasets are cut);
@@ -55,6 +57,7 @@ class Outcome:
     household_days: float = 0
     false_alarms: int = 0
     false_alarms_by_profile: Counter[str] = field(default_factory=Counter)
+    away_by_profile: Counter[str] = field(default_factory=Counter)  # of those, out of the home too long
     other_alerts: Counter[str] = field(default_factory=Counter)
     delays: dict[str, list[tuple[str, float | None]]] = field(default_factory=lambda: {c: [] for c in CUTS})
 
@@ -107,6 +110,8 @@ def run_household(job: tuple[int, int, datetime, int]) -> dict[str, Outcome]:
             if alert.kind == "inactivity":
                 outcome.false_alarms += 1
                 outcome.false_alarms_by_profile[profile.name] += 1
+                if alert.cause == "away":
+                    outcome.away_by_profile[profile.name] += 1
             else:
                 outcome.other_alerts[alert.kind] += 1
         for variant, cut_events in variants.items():
@@ -122,6 +127,7 @@ def _merge(parts: Iterable[dict[str, Outcome]]) -> dict[str, Outcome]:
             merged.household_days += outcome.household_days
             merged.false_alarms += outcome.false_alarms
             merged.false_alarms_by_profile.update(outcome.false_alarms_by_profile)
+            merged.away_by_profile.update(outcome.away_by_profile)
             merged.other_alerts.update(outcome.other_alerts)
             for variant in CUTS:
                 merged.delays[variant] += outcome.delays[variant]
@@ -148,13 +154,19 @@ def report(total: dict[str, Outcome]) -> None:
                 f"{label:<17} {_hours(found):>18} {misses:>3}/{len(outcome.delays[variant]):<3}  "
                 + "  ".join(f"{_hours(b):>18}" for b in bands)
             )
-    print("\nFalse alarms on the uncut logs: inactivity alerts per household-day, overall and by profile")
+    print(
+        "\nFalse alarms on the uncut logs: inactivity alerts per household-day, overall and by profile; "
+        "below each, those that were out of the home too long (away_too_long)"
+    )
     profiles = list(simulation.PROFILES)
     print(f"{'detector':<17} {'alerts':>6} {'all':>6}  " + " ".join(f"{p:>9}" for p in profiles))
     for label, outcome in total.items():
         per_profile = outcome.household_days / len(profiles)  # households take the profiles in turn
         rates = " ".join(f"{outcome.false_alarms_by_profile[p] / per_profile:>9.3f}" for p in profiles)
         print(f"{label:<17} {outcome.false_alarms:>6} {outcome.false_alarms / outcome.household_days:>6.3f}  {rates}")
+        away = sum(outcome.away_by_profile.values())
+        rates = " ".join(f"{outcome.away_by_profile[p] / per_profile:>9.3f}" for p in profiles)
+        print(f"{'  of which away':<17} {away:>6} {away / outcome.household_days:>6.3f}  {rates}")
     print("\nOther alerts on the uncut logs (not inactivity)")
     for label, outcome in total.items():
         print(f"{label:<17} " + (", ".join(f"{k} {n}" for k, n in sorted(outcome.other_alerts.items())) or "-"))

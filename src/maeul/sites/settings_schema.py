@@ -32,6 +32,12 @@ class SiteSettings(BaseModel):
     inactivity_ceiling_hours: float = Field(
         12.0, ge=2, le=48, description="Never wait longer than this without activity, whatever a household's habits"
     )
+    inactivity_night_ceiling_hours: float = Field(
+        16.0,
+        ge=2,
+        le=48,
+        description="The same for a silence that is a household's usual night, once its nights are learned",
+    )
     office_hours_start: int = Field(9, ge=0, le=23, description="Office hours on working days begin (hour)")
     office_hours_end: int = Field(
         18, ge=1, le=24, description="Office hours end (hour); outside them, the on-call roster is reached"
@@ -83,6 +89,12 @@ class SiteSettings(BaseModel):
     @classmethod
     def _phone(cls, value: str) -> str:
         return checked_phone(value) if value.strip() else ""
+
+    @model_validator(mode="after")
+    def _night_ceiling(self) -> SiteSettings:
+        if self.inactivity_night_ceiling_hours < self.inactivity_ceiling_hours:
+            raise ValueError("the night ceiling cannot be shorter than the ceiling")
+        return self
 
     @model_validator(mode="after")
     def _office_hours(self) -> SiteSettings:

@@ -23,6 +23,9 @@ class SettingsForm(forms.Form):
     inactivity_alert_hours = forms.FloatField(label=gettext_lazy("Hours without activity before a check"))
     escalation_minutes = forms.CharField(label=gettext_lazy("Escalation steps (minutes, comma-separated)"))
     inactivity_ceiling_hours = forms.FloatField(label=gettext_lazy("Longest wait without activity (hours)"))
+    inactivity_night_ceiling_hours = forms.FloatField(
+        label=gettext_lazy("Longest wait without activity at night, once a household's nights are learned (hours)")
+    )
     office_hours_start = forms.IntegerField(label=gettext_lazy("Office hours begin (hour)"), min_value=0, max_value=23)
     office_hours_end = forms.IntegerField(label=gettext_lazy("Office hours end (hour)"), min_value=1, max_value=24)
     round_the_clock_contact_name = forms.CharField(

@@ -8,8 +8,13 @@ or after the live layer calls ``resolve``. ``snapshot``/``restore`` carry its wh
 Inactivity is judged against the household's own silences (docs/decisions/0009): each silence is filed under what
 was last seen before it (the device, or the bed or seat mat still pressed) and the local time it began; a new silence
 is unusual once it outlasts, by a margin and some slack, the longest comparable one (begun about then after the same
-device, or under way then), between a floor and the site's ceiling. A night's rest is learned whole, the way out of
-the home is learned from outings through it, and appliances' rhythms from their plugs' power.
+device, or under way then), between a floor and the site's ceiling. A night's rest is learned whole, and so is
+the household's sleep: when its nights begin and when the person is up. A silence begun between 90 minutes
+before the usual bedtimes and the latest rising that may be the night's sleep (it follows where the person goes to
+sleep, or such silences then were nights) is unusual once the person is later up than on any night learned, by an
+allowance: sooner than the silences alone say after a late night, and past the ceiling, up to the night ceiling,
+in homes whose ordinary nights are longer. The way out of the home is learned from outings through it, and
+appliances' rhythms from their plugs' power.
 
 Alerts carry ``reason`` in English (replay output, logs) and ``reason_code`` with ``reason_params`` for the web
 layer to render in the user's language. Codes and their params (minutes and watts are whole numbers; ``weekday``
@@ -59,8 +64,9 @@ _UP_A_MOMENT = timedelta(minutes=20)  # up between two long silences of a night:
 # morning is not slept through however still it is.
 _NIGHT_FROM, _NIGHT_UNTIL, _NIGHT_ENDS = 19, 4, 7
 _NIGHT_SHORTEST, _NIGHT_LONGEST = 3, 20  # a night's rest, hours; longer is someone away (in a home without motion)
+_BACK_TO_BED = 2.0  # hours: a silence this long begun before 07:00 is sleep, not sitting still after getting up
 _NIGHTS = 7  # nights learned before they say when the person is asleep: a week, so that weekends' lie-ins are seen
-_BED_EARLY_MINUTES = 60  # a silence begun this much before the earliest bedtime learned may still be a night's sleep
+_BED_EARLY_MINUTES = 90  # a silence begun this much before the earliest bedtime learned may still be a night's sleep
 _EXIT_TRIPS = 2  # out-and-back silences through one door before it counts as the way out
 
 
@@ -296,6 +302,8 @@ class HouseholdWatch:
     nights: dict[int, tuple[int, int, int, list[str]]] = field(default_factory=dict)
     _threshold: tuple[datetime, str, _Threshold] | None = None  # for the current silence: worked out once
     _sleep: tuple[int, int, int, frozenset[str]] | None = None  # nights': earliest bed, earliest/latest up, contexts
+    _soonest_for: WatchSettings | None = None
+    _soonest_delta: timedelta = timedelta(0)
     _offline_due: dict[str, datetime | None] = field(default_factory=dict)  # device -> seen + limit, if not open
     _plugs_changed: int = 0  # counts what may move a power cause's time (see _power_due)
     _power_cache: tuple[tuple[int, datetime | None], list[tuple[datetime, str, _Plug, float]]] | None = None
@@ -332,14 +340,19 @@ class HouseholdWatch:
 
     @property
     def _soonest(self) -> timedelta:
-        s = self.settings
-        return timedelta(hours=min(s.floor_hours, s.ceiling_hours, s.cold_start_hours, s.cold_start_night_hours))
+        """No inactivity threshold is shorter than this (worked out again when the settings change)."""
+        if self._soonest_for is not self.settings:
+            s = self.settings
+            hours = min(s.floor_hours, s.ceiling_hours, s.cold_start_hours, s.cold_start_night_hours)
+            self._soonest_for, self._soonest_delta = s, timedelta(hours=hours)
+        return self._soonest_delta
 
     def observe(self, event: Event) -> list[Alert]:
         alerts: list[Alert] = []
         at = event.at
         if event.device:
-            self.open_causes.discard(f"offline:{event.device}")
+            if self.open_causes:
+                self.open_causes.discard(f"offline:{event.device}")
             previous = self.device_seen.get(event.device)
             grew = previous is None or self.device_limit.get(event.device) is None
             if previous is None:
@@ -449,14 +462,16 @@ class HouseholdWatch:
 
     def _night(self, began: datetime, ended: datetime) -> None:
         """Learn the night from a long silence begun between 19:00 and 07:00 (local): when its rest began (the
-        longest of the night's rests, of three hours or more) and when the person was up (the end of its last long
-        silence), in minutes since that evening's noon, and what the rest followed."""
+        longest of the night's rests, of three hours or more) and when the person was up (the end of its last rest,
+        or of a silence of two hours or more: back to bed after a wakeful hour), in minutes since that evening's
+        noon, and what the rest followed."""
         hours = _hours(ended - self.last_activity) if self.last_activity is not None else 0.0
         if hours > _NIGHT_LONGEST or _NIGHT_ENDS <= began.hour < _NIGHT_FROM:
             return
         evening = (began - timedelta(hours=12)).toordinal()
         bed, length, up, contexts = self.nights.get(evening, (0, 0, 0, []))
-        up = max(up, _since_noon(began) + int(hours * 60))
+        if self.rest_start is not None or hours >= _BACK_TO_BED:  # not sitting still after getting up
+            up = max(up, _since_noon(began) + int(hours * 60))
         if self.rest_start is not None:
             rest = int(_hours(ended - self.rest_start) * 60)
             if rest > max(length, 60 * _NIGHT_SHORTEST - 1):
@@ -602,9 +617,9 @@ class HouseholdWatch:
             bed, first_up, up, bed_contexts = sleep
             began_minute = _since_noon(local)
             if bed - _BED_EARLY_MINUTES <= began_minute < up:
-                # Possibly the night's sleep: unusual once the person is later up than on any night learned, by
-                # the allowance. Earlier than the silences say when the night began late; and the bound on a
-                # night that homes seeing nothing between the evening and the morning need.
+                # Possibly the night's sleep: unusual once the person is later up than on any night learned, by an
+                # allowance. After a late night that is sooner than the silences say; in a home that sees nothing
+                # between the evening and the morning it may pass the ceiling (never the night ceiling).
                 until_up = (up - began_minute) / 60
                 wake_limit = until_up + s.slack_hours * s.margin + (s.margin - 1) * (up - first_up) / 60
                 if context in bed_contexts or not by_context or hours >= _NIGHT_SHORTEST or wake_limit < learned:
@@ -619,8 +634,8 @@ class HouseholdWatch:
         return _Threshold(min(max(learned, s.floor_hours), ceiling), hours, after)
 
     def _sleep_window(self) -> tuple[int, int, int, frozenset[str]] | None:
-        """(earliest bedtime, latest rising) over the nights learned, in minutes since the evening's noon; None
-        until the household has been seen through as many nights as the cold start lasts days."""
+        """From the nights learned (minutes since the evening's noon): the earliest bedtime (past the earliest
+        tenth), the earliest and latest rising, and where the person goes to sleep; None before a week of nights."""
         if self._sleep is None:
             nights = [n for n in self.nights.values() if n[1]]
             if len(nights) < _NIGHTS:
@@ -651,7 +666,8 @@ class HouseholdWatch:
         return self._threshold[2]
 
     def next_due(self) -> datetime | None:
-        """The earliest time ``tick`` could change anything: replay ticks a household only then."""
+        """No later than the earliest time ``tick`` could change anything: replay ticks a household only then. A
+        new silence's own threshold is worked out only once it has lasted the shortest any could be (the floor)."""
         s = self.settings
         times: list[datetime] = []
         if self.door_at is not None and self._went_out():
@@ -694,8 +710,7 @@ class HouseholdWatch:
                 )
         elif self.last_activity is not None:
             silent = now - self.last_activity
-            threshold = self._current_threshold()
-            if silent >= timedelta(hours=threshold.hours):
+            if silent >= self._soonest and silent >= timedelta(hours=(threshold := self._current_threshold()).hours):
                 alerts += self._inactivity(now, silent, threshold)
         for device, when in self._offline_due.items():
             if when is not None and now >= when:
@@ -887,13 +902,18 @@ def replay(
         return start - ((start - moment) // step) * step  # rounded up to the next step
 
     def schedule(watch: HouseholdWatch) -> None:
+        # A household stays scheduled at the earliest time anything may be due: when that moves later (as each
+        # reading moves the silence's end), the earlier tick is kept, finds nothing, and schedules the next; far
+        # fewer entries than one per reading, and a tick at any time is harmless.
         nonlocal order
         when = watch.next_due()
         if when is None:
-            scheduled.pop(watch.household, None)
+            return
+        current = scheduled.get(watch.household)
+        if current is not None and when >= current:
             return
         when = on_the_clock(when)
-        if scheduled.get(watch.household) != when:
+        if current is None or when < current:
             scheduled[watch.household] = when
             order += 1
             heapq.heappush(due, (when, order, watch.household))
@@ -905,7 +925,9 @@ def replay(
                 continue
             del scheduled[household]
             watch = watches[household]
-            yield from watch.tick(when)
+            real = watch.next_due()
+            if real is None or real <= when:  # else it moved on since it was scheduled: only schedule again
+                yield from watch.tick(when)
             schedule(watch)
 
     for event in events:
@@ -914,9 +936,8 @@ def replay(
         elif last is not None and event.at < last:
             raise ValueError(f"events must be in time order: {event.at.isoformat()} after {last.isoformat()}")
         last = event.at
-        clock = on_the_clock(event.at)
-        if due and due[0][0] <= clock:
-            yield from run_due(clock, inclusive=event.at == clock)
+        if due and due[0][0] <= event.at:  # ticks are on the clock: one at the reading's time comes first
+            yield from run_due(event.at, inclusive=True)
         watch = watches.get(event.household)
         if watch is None:
             chosen = settings.get(event.household) or settings.get("*") or WatchSettings()  # "*": the log's default

@@ -394,6 +394,9 @@ class Household:
             cursor = end
         self._putter(plan, rng, cursor, home_until)
         if not leaving:
+            # Pottering about ends on going to the bedroom (two minutes before lying down): no step elsewhere after.
+            off_to_bed = bedtime - timedelta(minutes=3)
+            plan.actions = [a for a in plan.actions if not (a[1] in ("move", "fridge") and a[0] > off_to_bed)]
             plan.add(bedtime, "to_bed")
             self._night(plan, rng, bedtime, until)
         return plan
@@ -590,7 +593,11 @@ class Household:
         for plug, begin, finish in self._left_on():
             if finish > start and begin < end:
                 plug_runs.setdefault(plug.identity, []).append((max(begin, start), min(finish, end), _LEFT_ON_WATTS))
-        out += self._periodic(day, start, end, plug_runs)
+        detections: dict[str, list[datetime]] = {}
+        for emission in out:
+            if emission.device.role == "motion" and (Kind.MOTION, 1.0) in emission.readings:
+                detections.setdefault(emission.device.identity, []).append(emission.at)
+        out += self._periodic(day, start, end, plug_runs, detections)
         out += self._incidents(start, end)
         return self._lose(day, sorted(out, key=lambda e: e.at), start, end)
 
@@ -668,7 +675,12 @@ class Household:
         return Emission(at.replace(microsecond=0), device, readings, activity, battery, energy)
 
     def _periodic(
-        self, day: int, start: datetime, end: datetime, runs: dict[str, list[tuple[datetime, datetime, float]]]
+        self,
+        day: int,
+        start: datetime,
+        end: datetime,
+        runs: dict[str, list[tuple[datetime, datetime, float]]],
+        detections: dict[str, list[datetime]] | None = None,
     ) -> list[Emission]:
         """Devices' own reports: battery sensors' hourly state, plugs' energy, the climate sensor's temperature."""
         out: list[Emission] = []
@@ -678,18 +690,24 @@ class Household:
                 continue  # mats and flush sensors report changes only
             t = start + timedelta(minutes=rng.uniform(0, 60))
             while t < end:
-                out.append(self._periodic_report(device, t, runs))
+                out.append(self._periodic_report(device, t, runs, (detections or {}).get(device.identity, [])))
                 t += _HEARTBEAT + timedelta(seconds=rng.uniform(-120, 120))
         for identity, plug_runs in runs.items():
             self._energy[identity] += sum((b - a).total_seconds() / 3600 * w / 1000 for a, b, w in plug_runs)
         return out
 
     def _periodic_report(
-        self, device: SimulatedDevice, at: datetime, runs: dict[str, list[tuple[datetime, datetime, float]]]
+        self,
+        device: SimulatedDevice,
+        at: datetime,
+        runs: dict[str, list[tuple[datetime, datetime, float]]],
+        detections: list[datetime] | None = None,
     ) -> Emission:
         readings: tuple[tuple[Kind, float], ...]
         if device.role == "motion":
-            readings = ((Kind.MOTION, 0.0),)
+            # Zigbee2MQTT repeats the state it holds: occupancy true during a detection (before its 90 s timeout).
+            detecting = any(d <= at < d + timedelta(seconds=90) for d in detections or ())
+            readings = ((Kind.MOTION, 1.0 if detecting else 0.0),)
         elif device.role in ("door", "fridge"):
             readings = ((Kind.CONTACT, 0.0),)
         elif device.role == "climate":

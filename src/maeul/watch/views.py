@@ -24,11 +24,23 @@ from maeul.notify import services as notify
 from maeul.people import services as people
 from maeul.people.errors import NotFound
 from maeul.sensing import services as sensing
+from maeul.sensing.adapters import ACTIVITY_KINDS, Kind
 from maeul.sites import services as sites
 from maeul.sites.models import Site
 from maeul.watch import charts, escalation, services
 from maeul.watch.errors import WatchError
 from maeul.watch.models import AlertKind, AlertStatus, Outcome
+
+# What the latest-readings list shows: signs of the person and of danger, not a device's voltages and lux.
+_TIMELINE_KINDS = [
+    *(str(k) for k in ACTIVITY_KINDS),
+    str(Kind.POWER),
+    str(Kind.TEMPERATURE),
+    str(Kind.SOS),
+    str(Kind.SMOKE),
+    str(Kind.GAS),
+    str(Kind.BATTERY),
+]
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -160,7 +172,9 @@ def household_activity(request: HttpRequest, household_id: int) -> HttpResponse:
             "weekly": charts.weekly_heatmap(hourly, start, 28),
             "alerts": [(a, services.reason_text(a)) for a in services.household_alerts(actor, household_id)],
             "devices": sensing.device_summary(household_id),
-            "latest": sensing.recent_readings(household_id, now - timedelta(hours=24), now, limit=20),
+            "latest": sensing.recent_readings(
+                household_id, now - timedelta(hours=24), now, kinds=_TIMELINE_KINDS, limit=20
+            ),
             "hours": range(24),
         },
     )

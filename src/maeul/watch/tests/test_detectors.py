@@ -223,6 +223,7 @@ def test_a_snapshot_restored_after_a_restart_carries_on_exactly() -> None:
     first = HouseholdWatch("H-8", settings)
     before = _drive(first, events[:half], events[half].at - timedelta(seconds=1))
     saved = json.loads(json.dumps(first.snapshot()))
+    assert saved["nights"]  # the nights learned so far go with it
     after = _drive(HouseholdWatch.restore("H-8", settings, saved), events[half:], until)
     assert before + after == whole
     assert {a.kind for a in whole} >= {"inactivity", "device_offline"}  # the end of the log is a long silence
@@ -387,3 +388,50 @@ def test_out_through_the_door_and_not_back_is_checked_at_the_ceiling_unless_days
     assert [(a.cause, a.reason_code) for a in inactivity] == [("away", "away_too_long")]
     assert inactivity[0].raised_at == gone + timedelta(hours=12, minutes=4)  # the ceiling, on the 5-minute clock
     assert inactivity[0].reason == "Out since door was used 12 h 4 min ago, and not back."
+
+
+def test_when_the_morning_does_not_start_it_is_found_soon_after_the_usual_rising() -> None:
+    rng = random.Random(9)
+    events: list[Event] = []
+    for day in range(15):  # up 07:00-07:20, about every half hour, to bed at 22:00 (the bedroom sensor last)
+        t = START + timedelta(days=day, hours=7, minutes=rng.randint(0, 20))
+        while t < START + timedelta(days=day, hours=22):
+            events.append(Event(t, "H-17", "hall", Kind.MOTION, 1))
+            t += timedelta(minutes=rng.randint(10, 40))
+        events.append(Event(START + timedelta(days=day, hours=22), "H-17", "bedroom", Kind.MOTION, 1))
+    alerts = list(run(events, until=START + timedelta(days=15, hours=14)))
+    found = [a for a in alerts if a.kind == "inactivity"]
+    assert [a for a in found if a.raised_at < START + timedelta(days=14, hours=22)] == []
+    # Up by 07:20 on every night learned: the check comes soon after, not at the 12 h ceiling (10:00).
+    assert START + timedelta(days=15, hours=7, minutes=20) < found[0].raised_at
+    assert found[0].raised_at < START + timedelta(days=15, hours=9)
+    assert found[0].reason_code == "inactivity_learned"
+
+
+def _one_sensor_days(days: int, household: str = "H-16") -> list[Event]:
+    """A home with only a living-room motion sensor: seen 09:00–20:00 (every 20–50 minutes), nothing at night."""
+    rng = random.Random(16)
+    events: list[Event] = []
+    for day in range(days):
+        t = START + timedelta(days=day, hours=9, minutes=rng.randint(-30, 30))
+        while t < START + timedelta(days=day, hours=20):
+            events.append(Event(t, household, "living", Kind.MOTION, 1))
+            t += timedelta(minutes=rng.randint(20, 50))
+    return events
+
+
+def test_a_home_that_sees_nothing_at_night_learns_its_long_nights_but_not_by_day() -> None:
+    events = _one_sensor_days(21)
+    nights = [a for a in run(events) if a.kind == "inactivity" and a.raised_at >= START + timedelta(days=8)]
+    assert nights == []  # thirteen-hour nights, past the 12 h ceiling, are this home's usual after a week
+    last = START + timedelta(days=20, hours=14)
+    alerts = [a for a in run([e for e in events if e.at < last], until=START + timedelta(days=21, hours=14))]
+    first = next(a for a in alerts if a.kind == "inactivity" and a.raised_at > last)
+    assert first.raised_at - last < timedelta(hours=3)  # an afternoon silence is still found in hours
+    evening = [e for e in events if e.at < START + timedelta(days=20, hours=21)]
+    alerts = list(run(evening, until=START + timedelta(days=21, hours=20)))
+    morning = next(a for a in alerts if a.kind == "inactivity" and a.raised_at > evening[-1].at)
+    # ...and a night not followed by the morning is checked when the person is later up than ever, never past
+    # the night ceiling (16 h).
+    assert START + timedelta(days=21, hours=9, minutes=30) < morning.raised_at
+    assert morning.raised_at - evening[-1].at <= timedelta(hours=16)
