@@ -21,6 +21,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from maeul.accounts.models import Membership
 from maeul.accounts.policy import Action, Resource, Scope
 from maeul.accounts.principal import Principal
 from maeul.audit import services as audit
@@ -36,6 +37,7 @@ from maeul.watch.errors import AlertNotFound, WatchError
 from maeul.watch.models import (
     CONFIRMED_OUTCOMES,
     DEVICE_KINDS,
+    SEVERITY_ORDER,
     Alert,
     AlertKind,
     AlertStatus,
@@ -411,8 +413,6 @@ def board(actor: Actor, filters: BoardFilters, limit: int = 200) -> list[Alert]:
 
 
 def _severity_rank(severity: str) -> int:
-    from maeul.watch.models import SEVERITY_ORDER
-
     return SEVERITY_ORDER.get(Severity(severity), 9)
 
 
@@ -533,8 +533,6 @@ def load_states(household_ids: Iterable[int]) -> dict[int, tuple[dict[str, Any],
 
 
 def add_shift(actor: Actor, user_id: int, starts_at: datetime, ends_at: datetime, note: str = "") -> OnCallShift:
-    from maeul.accounts.models import Membership
-
     site_id = actor.principal.site_pk
     if ends_at <= starts_at:
         raise WatchError("ends_at", _("A shift must end after it starts."))
