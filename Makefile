@@ -39,6 +39,9 @@ bench: $(STAMP)
 	$(BIN)/python -m maeul.testing.postgres_server -- $(BIN)/python benchmarks/pages.py --backend postgres
 	$(BIN)/python benchmarks/hazards.py --backend sqlite
 	$(BIN)/python -m maeul.testing.postgres_server -- $(BIN)/python benchmarks/hazards.py --backend postgres
+	$(BIN)/python benchmarks/replay.py
+	$(BIN)/python benchmarks/detection_quality.py
+	$(BIN)/python -m maeul.testing.postgres_server -- $(BIN)/python benchmarks/ingest.py
 
 # Regenerate the lock file from pyproject.toml (developers, after changing dependencies).
 lock:
