@@ -506,21 +506,17 @@ def open_causes(household_ids: Iterable[int]) -> dict[int, set[str]]:
 
 
 def save_states(states: dict[int, tuple[dict[str, Any], datetime | None]], now: datetime) -> None:
-    """Persist detector state per household (upsert), so a restarted worker continues as if it had not stopped."""
+    """Persist detector state per household, so a restarted worker continues as if it had not stopped. One upsert
+    per 500 households (PostgreSQL and SQLite both have ON CONFLICT), since a large site saves thousands a minute."""
     if not states:
         return
-    existing = set(WatchState.objects.filter(household_id__in=list(states)).values_list("household_id", flat=True))
-    with transaction.atomic():
-        WatchState.objects.bulk_create(
-            [
-                WatchState(household_id=h, state=s, through=t, saved_at=now)
-                for h, (s, t) in states.items()
-                if h not in existing
-            ]
-        )
-        for h, (s, t) in states.items():
-            if h in existing:
-                WatchState.objects.filter(household_id=h).update(state=s, through=t, saved_at=now)
+    WatchState.objects.bulk_create(
+        [WatchState(household_id=h, state=s, through=t, saved_at=now) for h, (s, t) in states.items()],
+        batch_size=500,
+        update_conflicts=True,
+        unique_fields=["household"],
+        update_fields=["state", "through", "saved_at"],
+    )
 
 
 def load_states(household_ids: Iterable[int]) -> dict[int, tuple[dict[str, Any], datetime | None]]:
