@@ -177,7 +177,7 @@ def _events(homes: list[simulation.Household]) -> list[replay.Event]:
 
 def test_simulate_publishes_over_mqtt(tmp_path: Path) -> None:
     if find_mosquitto() is None:
-        pytest.skip("Mosquitto is not installed")
+        pytest.fail("Mosquitto is not installed (Debian package mosquitto; `make test` installs it)")
     broker = start_broker(tmp_path / "broker", port=free_port())
     received: list[tuple[str, bytes]] = []
     subscribed = threading.Event()
