@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.test import Client
 
 from maeul.accounts import services as accounts
@@ -35,6 +36,13 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
     transactional tests last, and their flush removes the areas, so ``reference`` loads them again there."""
     with django_db_blocker.unblock():
         areas.load_reference()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Rate limits and the alert board's audit window live in the cache; each test starts without them (ids
+    repeat across rolled-back tests)."""
+    cache.clear()
 
 
 @pytest.fixture

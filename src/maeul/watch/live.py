@@ -14,7 +14,6 @@ import heapq
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.utils import timezone
 
@@ -263,6 +262,3 @@ class LiveWatch:
         for household_id, watch in self.watches.items():
             watch.settings = self._settings_for(household_id, feedback)
         self.last_feedback = now
-
-    def stats(self) -> dict[str, Any]:
-        return {"households": len(self.watches), "scheduled": len(self.scheduled)}

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings as django_settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone, translation
@@ -53,6 +54,7 @@ from maeul.watch.models import (
 log = logging.getLogger(__name__)
 RESOURCE = "alert"
 FEEDBACK_DAYS = 90
+BOARD_AUDIT_WINDOW = timedelta(minutes=10)
 
 
 # --- scope -------------------------------------------------------------------------------------------------
@@ -404,12 +406,26 @@ def board(actor: Actor, filters: BoardFilters, limit: int = 200) -> list[Alert]:
             -a.raised_at.timestamp(),
         )
     )
-    households = sorted({a.household_id for a in alerts if a.household_id})
+    households = _not_logged_recently(actor.principal.user_id, {a.household_id for a in alerts if a.household_id})
     if households:
         audit.log_many(
             actor, AuditAction.VIEW, RESOURCE, households, site_id=actor.principal.site_id, reason="alert board"
         )
     return alerts
+
+
+def _not_logged_recently(user_id: int | None, household_ids: set[int]) -> list[int]:
+    """The board refreshes itself every few seconds: a household shown again to the same person within
+    ``BOARD_AUDIT_WINDOW`` is the same read, so it is recorded once per window (per web process), not per refresh."""
+    now = timezone.now().timestamp()
+    cutoff = now - BOARD_AUDIT_WINDOW.total_seconds()
+    key = f"alert-board-audit:{user_id}"
+    logged: dict[int, float] = {h: t for h, t in (cache.get(key) or {}).items() if t >= cutoff}
+    fresh = sorted(h for h in household_ids if h not in logged)
+    if fresh:
+        logged.update(dict.fromkeys(fresh, now))
+        cache.set(key, logged, int(BOARD_AUDIT_WINDOW.total_seconds()))
+    return fresh
 
 
 def _severity_rank(severity: str) -> int:
