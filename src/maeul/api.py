@@ -144,6 +144,9 @@ def _register_routers() -> None:
     api.add_router("/v1", sensing_router)
     api.add_router("/v1", "maeul.sensing.gateway_api.router")  # gateways' own bearer tokens
     api.add_router("/v1", watch_router)
+    api.add_router("/v1", "maeul.directory.api.router")
+    api.add_router("/v1", "maeul.welfare.api.router")
+    api.add_router("/v1", "maeul.safetynet.api.router")
 
 
 _register_routers()

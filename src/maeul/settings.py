@@ -87,6 +87,9 @@ INSTALLED_APPS = [
     "maeul.safety",
     "maeul.sensing",
     "maeul.watch",
+    "maeul.directory",
+    "maeul.welfare",
+    "maeul.safetynet",
     "maeul.web",
 ]
 

@@ -37,6 +37,12 @@ class Resource(StrEnum):
     DEVICE = "device"  # devices in homes, gateways, dead letters, unclaimed devices; readings are HOUSEHOLD data
     ALERT = "alert"  # alerts on households and their handling (person-level)
     ON_CALL = "on_call"  # the officials' on-call roster, holidays and the site's 24-hour contact
+    HELPER = "helper"  # the safety-net helpers: registry, contacts, training and background checks
+    CHECK_IN = "check_in"  # assignments of helpers to households, check-in schedules and check-ins
+    CASE = "case"  # welfare cases, needs assessments, plans, follow-ups and verification tasks (person-level)
+    REFERRAL = "referral"  # referrals of a case to a partner organisation's service
+    DIRECTORY = "directory"  # the resource directory (organisations and services; no personal data)
+    WELFARE_REPORT = "welfare_report"  # coverage, check-in, case and referral figures (aggregates)
 
 
 class Action(StrEnum):
@@ -66,6 +72,12 @@ _OFFICIAL = {
     Resource.DEVICE: {Action.VIEW: Scope.AREA, Action.CREATE: Scope.AREA, Action.CHANGE: Scope.AREA},
     Resource.ALERT: {Action.VIEW: Scope.AREA, Action.CHANGE: Scope.AREA},
     Resource.ON_CALL: {Action.VIEW: Scope.SITE},
+    Resource.HELPER: {Action.VIEW: Scope.AREA, Action.CREATE: Scope.AREA, Action.CHANGE: Scope.AREA},
+    Resource.CHECK_IN: {Action.VIEW: Scope.AREA, Action.CREATE: Scope.AREA, Action.CHANGE: Scope.AREA},
+    Resource.CASE: {Action.VIEW: Scope.AREA, Action.CREATE: Scope.AREA, Action.CHANGE: Scope.AREA},
+    Resource.REFERRAL: {Action.VIEW: Scope.AREA, Action.CREATE: Scope.AREA, Action.CHANGE: Scope.AREA},
+    Resource.DIRECTORY: {Action.VIEW: Scope.SITE, Action.EXPORT: Scope.SITE},
+    Resource.WELFARE_REPORT: {Action.VIEW: Scope.AREA, Action.EXPORT: Scope.AREA},
 }
 
 # The safety official runs Type 1 in their areas: triage, routing, the body and its tasks.
@@ -116,6 +128,12 @@ MATRIX: dict[Role, dict[Resource, dict[Action, Scope]]] = {
         Resource.DEVICE: {**_ALL_SITE, Action.IMPORT: Scope.SITE},
         Resource.ALERT: {Action.VIEW: Scope.SITE, Action.CHANGE: Scope.SITE, Action.EXPORT: Scope.SITE},
         Resource.ON_CALL: {Action.VIEW: Scope.SITE, Action.CHANGE: Scope.SITE},
+        Resource.HELPER: {**_ALL_SITE, Action.IMPORT: Scope.SITE},
+        Resource.CHECK_IN: dict(_ALL_SITE),
+        Resource.CASE: dict(_ALL_SITE),
+        Resource.REFERRAL: dict(_ALL_SITE),
+        Resource.DIRECTORY: {**_ALL_SITE, Action.IMPORT: Scope.SITE},
+        Resource.WELFARE_REPORT: {Action.VIEW: Scope.SITE, Action.EXPORT: Scope.SITE},
     },
     Role.WELFARE_OFFICIAL: {
         **_OFFICIAL,
@@ -125,9 +143,12 @@ MATRIX: dict[Role, dict[Resource, dict[Action, Scope]]] = {
         **_SAFETY_OFFICIAL,
         Resource.API_TOKEN: {Action.VIEW: Scope.OWN, Action.CREATE: Scope.OWN, Action.CHANGE: Scope.OWN},
     },
+    # Partner staff see the referrals sent to their own organisation (GRANTED) and answer them.
     Role.PARTNER_STAFF: {
         Resource.HOUSEHOLD: {Action.VIEW: Scope.GRANTED},
         Resource.ACCOUNT: {Action.VIEW: Scope.OWN, Action.CHANGE: Scope.OWN},
+        Resource.REFERRAL: {Action.VIEW: Scope.GRANTED, Action.CHANGE: Scope.GRANTED},
+        Resource.DIRECTORY: {Action.VIEW: Scope.SITE},
     },
     Role.HELPER: {
         Resource.HOUSEHOLD: {Action.VIEW: Scope.GRANTED},
@@ -135,6 +156,10 @@ MATRIX: dict[Role, dict[Resource, dict[Action, Scope]]] = {
         Resource.ACCOUNT: {Action.VIEW: Scope.OWN, Action.CHANGE: Scope.OWN},
         Resource.HAZARD: {Action.VIEW: Scope.AREA, Action.CREATE: Scope.AREA},
         Resource.ALERT: {Action.VIEW: Scope.GRANTED, Action.CHANGE: Scope.GRANTED},
+        # A helper records check-ins for the households assigned to them (GRANTED) and sees their own profile.
+        Resource.CHECK_IN: {Action.VIEW: Scope.GRANTED, Action.CREATE: Scope.GRANTED},
+        Resource.HELPER: {Action.VIEW: Scope.OWN},
+        Resource.DIRECTORY: {Action.VIEW: Scope.SITE},
     },
     # Members see their area's hazards, tasks and body (names and roles; contacts are for officials),
     # record patrols and inspections, and confirm that finished work is really done.
