@@ -68,6 +68,8 @@ urlpatterns = [
     path("", include("maeul.directory.urls")),
     path("", include("maeul.welfare.urls")),
     path("", include("maeul.safetynet.urls")),
+    path("", include("maeul.safetynet.summary_urls")),
+    path("", include("maeul.safetynet.phone_urls")),
     path("site/settings/", sites.site_settings, name="site_settings"),
     path("site/accounts/", accounts.members_view, name="members"),
     path("site/accounts/<int:user_id>/close/", accounts.close_member_view, name="close_member"),

@@ -835,6 +835,27 @@ def grant_access(actor: Actor, household_id: int, user_id: int, kind: GrantKind)
     return grant
 
 
+@transaction.atomic
+def revoke_access(actor: Actor, household_id: int, user_id: int, kind: GrantKind) -> int:
+    """End a grant made with ``grant_access`` (the grant row stays, with its revocation time). Returns how many
+    were revoked (0 when there was none)."""
+    household = _get_scoped(actor.principal, household_id, Action.CHANGE)
+    grants = list(HouseholdGrant.objects.filter(household=household, user_id=user_id, kind=kind, revoked_at=None))
+    if not grants:
+        return 0
+    HouseholdGrant.objects.filter(pk__in=[g.pk for g in grants]).update(revoked_at=timezone.now())
+    for grant in grants:
+        _audit(
+            actor,
+            AuditAction.CHANGE,
+            household,
+            resource="household_grant",
+            object_id=grant.pk,
+            changes={"grant": [f"{kind}:{user_id}", None]},
+        )
+    return len(grants)
+
+
 # --- bulk --------------------------------------------------------------------------------------------------
 
 CSV_COLUMNS = (

@@ -98,9 +98,7 @@ class Reading(models.Model):
     id = models.BigAutoField(primary_key=True)
     # No database-level foreign keys: their checks (a row lock on the device and the household per reading, at
     # commit) halved ingestion throughput. Ingestion takes both ids from existing devices; Django still cascades.
-    device = models.ForeignKey(
-        Device, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
-    )
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
     household = models.ForeignKey(
         Household, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )

@@ -8,7 +8,8 @@ or after the live layer calls ``resolve``. ``snapshot``/``restore`` carry its wh
 Inactivity is judged against the household's own silences (docs/decisions/0009): each silence is filed under what
 was last seen before it (the device, or the bed or seat mat still pressed) and the local time it began; a new silence
 is unusual once it outlasts, by a margin and some slack, the longest comparable one (begun about then after the same
-device, or under way then), between a floor and the site's ceiling. A night's rest is learned whole, and so is
+device, or under way then), between a floor and the site's ceiling; for the first days a fixed cold-start
+threshold applies, and the learned one takes over from it gradually. A night's rest is learned whole, and so is
 the household's sleep: when its nights begin and when the person is up. A silence begun between 90 minutes
 before the usual bedtimes and the latest rising that may be the night's sleep (it follows where the person goes to
 sleep, or such silences then were nights) is unusual once the person is later up than on any night learned, by an
@@ -100,7 +101,7 @@ class WatchSettings:
     cold_start_night_hours: float = 11.0  # the same for a silence beginning in the evening or night (sleep)
     ceiling_hours: float = 12.0  # never wait longer than this, whatever was learned
     floor_hours: float = 2.0  # never alert on a silence shorter than this
-    learn_days: int = 3  # days of history before learned thresholds replace the cold-start one
+    learn_days: int = 3  # days of history before learned thresholds begin to replace the cold-start one
     margin: float = 1.25  # how far past the longest usual silence before an alert: a factor...
     slack_hours: float = 1.0  # ...and an hour more: a silence usually short may still run to twice its length
     memory_days: int = 28  # silences older than this are forgotten (at the latest half as long again)
@@ -601,10 +602,10 @@ class HouseholdWatch:
         s = self.settings
         local = self._local(began)
         learned_days = (began - self.silences.first_day).days if self.silences.first_day else 0
+        night = local.hour >= 20 or local.hour < 4
+        cold_start = min(s.cold_start_night_hours if night else s.cold_start_hours, s.ceiling_hours)
         if learned_days < s.learn_days:
-            night = local.hour >= 20 or local.hour < 4
-            default = s.cold_start_night_hours if night else s.cold_start_hours
-            return _Threshold(min(default, s.ceiling_hours), None, "")
+            return _Threshold(cold_start, None, "")
         sleep = self._sleep_window()
         ahead = _EARLY_MINUTES
         if sleep is not None and _since_noon(local) < sleep[0] - _BED_EARLY_MINUTES:
@@ -631,7 +632,13 @@ class HouseholdWatch:
             long_nights = sum(1 for _bed, rest, _up, _after in self.nights.values() if rest > ceiling * 60)
             if long_nights >= 2:
                 ceiling = max(ceiling, min(s.night_ceiling_hours, learned))
-        return _Threshold(min(max(learned, s.floor_hours), ceiling), hours, after)
+        limit = min(max(learned, s.floor_hours), ceiling)
+        if cold_start > limit:
+            # The longest of n days' silences is outlasted on the next day about once in n + 1: a few days learned
+            # say too little, so the threshold leaves the cold start's gradually, (learn_days / days)³ of the way
+            # back to it (half after four days of three, a tenth after a week, nothing to speak of after two).
+            limit += (cold_start - limit) * (s.learn_days / max(learned_days, 1)) ** 3
+        return _Threshold(limit, hours, after)
 
     def _sleep_window(self) -> tuple[int, int, int, frozenset[str]] | None:
         """From the nights learned (minutes since the evening's noon): the earliest bedtime (past the earliest

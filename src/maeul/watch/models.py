@@ -27,6 +27,9 @@ class AlertKind(models.TextChoices):
     DEVICE_OFFLINE = "device_offline", _("Device offline")
     BATTERY_LOW = "battery_low", _("Battery low")
     INGESTION_BLIND = "ingestion_blind", _("Monitoring interrupted")
+    # Raised by the safety net (``maeul.safetynet``): a check-in overdue past its grace, repeated "no answer".
+    CHECK_IN_MISSED = "check_in_missed", _("Check-in missed")
+    NO_ANSWER = "no_answer", _("No answer at check-ins")
 
 
 # Device health is kept apart from person risk: "we cannot see" is not "the person is in trouble".

@@ -99,6 +99,15 @@ _RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
             "usual": duration(p.get("usual_minutes")),
         }
     ),
+    "check_in_missed": lambda p: (
+        _("The %(kind)s due on %(due_on)s is %(days)s days overdue.")
+        % {
+            "kind": _("visit") if p.get("kind") == "visit" else _("call"),
+            "due_on": p.get("due_on", ""),
+            "days": p.get("days"),
+        }
+    ),
+    "check_in_no_answer": lambda p: _("No answer at %(count)s check-ins in a row.") % {"count": p.get("count")},
     "ingestion_blind": lambda p: (
         _("Monitoring interrupted: %(reason)s. Inactivity alerts are held back until it recovers.")
         % {"reason": p.get("reason", "")}

@@ -17,6 +17,10 @@ def maeul_context(request: HttpRequest) -> dict[str, Any]:
         "nav_body": principal is not None and principal.can(Resource.SAFETY_BODY, Action.VIEW),
         "nav_alerts": principal is not None and principal.can(Resource.ALERT, Action.VIEW),
         "nav_tasks": principal is not None and principal.can(Resource.SAFETY_TASK, Action.VIEW),
+        "nav_cases": principal is not None and principal.can(Resource.CASE, Action.VIEW),
+        "nav_helpers": principal is not None and principal.can(Resource.HELPER, Action.CREATE),
+        "nav_directory": principal is not None and principal.can(Resource.DIRECTORY, Action.VIEW),
+        "nav_reports": principal is not None and principal.can(Resource.WELFARE_REPORT, Action.VIEW),
         "map_tiles_url": settings.MAEUL_MAP_TILES_URL,
         "map_tiles_attribution": settings.MAEUL_MAP_TILES_ATTRIBUTION,
     }

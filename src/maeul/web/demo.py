@@ -39,7 +39,7 @@ from maeul.safety.schemas import (
 )
 from maeul.sites import services as sites
 from maeul.sites.models import ProgrammeType, Site
-from maeul.web import demo_monitoring
+from maeul.web import demo_monitoring, demo_safetynet
 
 DEMO_PASSWORD = "maeul-demo-2026"  # noqa: S105 — demo accounts only, printed by `maeul run`
 DEMO_SITE = "jongno"
@@ -104,6 +104,8 @@ DEMO_ACCOUNTS = [
     DemoAccount("safety", Role.SAFETY_OFFICIAL, "safety official, 청운효자동", "청운효자동 안전 담당"),
     DemoAccount("partner", Role.PARTNER_STAFF, "welfare centre staff, referred households", "종로노인종합복지관"),
     DemoAccount("helper", Role.HELPER, "helper with assigned households", "이웃 돌봄 참여자"),
+    DemoAccount("helper-sajik", Role.HELPER, "helper in 사직동 (check-ins on the phone page)", "이웃 돌봄 참여자"),
+    DemoAccount("helper-hyehwa", Role.HELPER, "helper in 혜화동 (check-ins on the phone page)", "이웃 돌봄 참여자"),
     DemoAccount("member", Role.BODY_MEMBER, "safety consultative body member, 청운효자동", "안전협의체 위원"),
     DemoAccount("guardian", Role.GUARDIAN, "daughter of one resident", "보호자"),
     DemoAccount(
@@ -194,6 +196,8 @@ def load_demo(households: int = 120, seed: int = 2026) -> dict[str, str]:
         "safety": [cheongun],
         "member": [cheongun],
         "helper": [cheongun],
+        "helper-sajik": [sajik],
+        "helper-hyehwa": [Area.objects.get(code="1111065000")],
     }
     secrets: dict[str, str] = {}
     users = {}
@@ -247,6 +251,7 @@ def load_demo(households: int = 120, seed: int = 2026) -> dict[str, str]:
     demo_monitoring.load_monitoring(
         jongno, watched, admin_actor, welfare, on_call=[users["welfare"].pk, users["safety"].pk]
     )
+    demo_safetynet.load_safetynet(jongno, users, rng)
     return secrets
 
 

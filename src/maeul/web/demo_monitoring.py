@@ -30,9 +30,7 @@ SIMULATION_ARGS = ["--households", str(MONITORED), "--seed", str(SEED)]
 _OUTCOMES = ["false_alarm", "person_fine", "person_fine", "needed_help"]
 
 
-def load_monitoring(
-    site: Site, homes: list[HouseholdView], admin: Actor, official: Actor, on_call: list[int]
-) -> None:
+def load_monitoring(site: Site, homes: list[HouseholdView], admin: Actor, official: Actor, on_call: list[int]) -> None:
     """Provision the simulated devices to the first ``MONITORED`` of ``homes`` and replay their history; name the
     site's 24-hour duty line and put ``on_call`` (officials' user ids) on a two-week night-and-weekend roster."""
     now = timezone.now()

@@ -65,6 +65,7 @@ def test_only_login_language_health_api_schema_and_hazard_reporting_are_public()
         "api/v1/ingest/readings",  # a gateway's own bearer token (sensing.gateway_api.GatewayTokenAuth)
         "hazards/photos/<int:photo_id>/",  # checked inside: scope, a follower's token, or made public
         "healthz",
+        "helper/sw.js",  # the phone pages' service worker script: no data, updatable after a session ends
         "i18n/setlang/",
         "open311/discovery.<str:fmt>",
         "open311/v2/requests.<str:fmt>",  # POST needs an api_key

@@ -83,6 +83,30 @@ def test_before_enough_days_the_cold_start_threshold_applies() -> None:
     assert watch.tick(START + timedelta(hours=18)) == []  # still the same episode
 
 
+def test_the_learned_threshold_leaves_the_cold_start_one_gradually() -> None:
+    """A few days' longest silences are soon outlasted: the threshold moves from the cold start's to the learned
+    one by (learn_days / days)³, so it is the cold start's on day 3, partway on day 4 and all but learned by day 14."""
+    events = _sorted(routine(15, random.Random(3)))
+    settings = WatchSettings(cold_start_hours=8, learn_days=3)
+    gradual, at_once = (
+        HouseholdWatch("H-1", settings),
+        HouseholdWatch("H-1", dataclasses.replace(settings, learn_days=0)),
+    )
+    seen = iter(events)
+    for day in (3, 4, 14):
+        began = START + timedelta(days=day, hours=10)
+        for event in seen:
+            gradual.observe(event)
+            at_once.observe(event)
+            if event.at >= began - timedelta(hours=1):
+                break
+        learned = at_once.threshold(began, "hall").hours
+        assert learned < 8
+        expected = learned + (8 - learned) * (3 / day) ** 3
+        assert gradual.threshold(began, "hall").hours == pytest.approx(expected)
+    assert learned < expected < learned + 0.1  # day 14
+
+
 def test_sos_smoke_and_gas_alert_at_once_and_once() -> None:
     at = START + timedelta(hours=12)
     events = [

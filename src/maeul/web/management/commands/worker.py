@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from maeul.audit import retention
 from maeul.notify import services as notify
+from maeul.safetynet import services as safetynet
 from maeul.sensing.history import monitored_site_ids
 from maeul.watch import live
 from maeul.watch import services as watch
@@ -51,6 +52,9 @@ class Command(BaseCommand):
             escalated = watch.escalate_due(now)
             if escalated:
                 log.info("alerts: %s escalated to the next person", escalated)
+            missed = safetynet.check_missed(now)
+            if missed:
+                log.info("check-ins: %s missed, alerts raised", missed)
             # The ingest worker watches itself too, but a dead one cannot: this notices it from outside.
             for site_id in monitored_site_ids():
                 live.check_blind(site_id, now)

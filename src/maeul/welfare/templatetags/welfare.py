@@ -1,0 +1,56 @@
+"""Labels for the welfare codes, and whether the viewer may see or open cases at all."""
+
+from __future__ import annotations
+
+from django import template
+
+from maeul.accounts.policy import Action, Resource
+from maeul.accounts.principal import Principal
+from maeul.directory.models import NeedDomain
+from maeul.welfare.models import (
+    CaseEventKind,
+    CaseOutcome,
+    CasePriority,
+    CaseSource,
+    CaseStatus,
+    NeedLevel,
+    ReferralStatus,
+    UnsuccessfulReason,
+    VerificationKind,
+    VerificationResolution,
+    VerificationStatus,
+)
+
+register = template.Library()
+
+_CHOICES = {
+    "source": CaseSource,
+    "case_status": CaseStatus,
+    "outcome": CaseOutcome,
+    "priority": CasePriority,
+    "domain": NeedDomain,
+    "level": NeedLevel,
+    "referral_status": ReferralStatus,
+    "unsuccessful_reason": UnsuccessfulReason,
+    "verification_kind": VerificationKind,
+    "verification_status": VerificationStatus,
+    "resolution": VerificationResolution,
+    "event": CaseEventKind,
+}
+
+
+@register.filter
+def welfare_label(value: object, kind: str) -> str:
+    """``{{ case.source|welfare_label:"source" }}``: the translated label of a code, or the code itself."""
+    labels = {str(v): str(label) for v, label in _CHOICES[kind].choices}
+    return labels.get(str(value), str(value))
+
+
+@register.filter
+def may_view_cases(principal: Principal | None) -> bool:
+    return principal is not None and principal.can(Resource.CASE, Action.VIEW)
+
+
+@register.filter
+def may_open_cases(principal: Principal | None) -> bool:
+    return principal is not None and principal.can(Resource.CASE, Action.CREATE)
