@@ -17,7 +17,7 @@ class SearchForm(forms.Form):
     area = forms.ChoiceField(label=_("Eup/myeon/dong"), required=False)
     age = forms.IntegerField(label=_("Age"), required=False, min_value=0, max_value=150)
     income = forms.IntegerField(
-        label=_("Income (% of median)"),
+        label=_("Income (percent of median)"),
         required=False,
         min_value=0,
         max_value=1000,
@@ -57,7 +57,7 @@ class ServiceForm(forms.Form):
     minimum_age = forms.IntegerField(label=_("Minimum age"), required=False, min_value=0, max_value=150)
     maximum_age = forms.IntegerField(label=_("Maximum age"), required=False, min_value=0, max_value=150)
     income_ceiling_percent = forms.IntegerField(
-        label=_("Income ceiling (% of median)"),
+        label=_("Income ceiling (percent of median)"),
         required=False,
         min_value=0,
         max_value=1000,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from django.apps import apps
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
@@ -1117,6 +1118,23 @@ def rotate_field_key() -> dict[str, int]:
         ),
         "second_factors": _rotate_rows(SecondFactor, ["secret_encrypted"], {}),
     }
+    # Every other app's protected columns, by convention: ``<x>_encrypted`` holds a token and ``<x>_index`` (name,
+    # phone or address) its blind index — so a new app's data is rotated without being listed here.
+    normalisers = {"name": fields.normalise_name, "phone": same, "address": fields.normalise_text}
+    handled = {Household, Person, EmergencyContact, SecondFactor, AuditEntry}
+    for model in apps.get_models():
+        if model in handled:
+            continue
+        names = {f.name for f in model._meta.concrete_fields}
+        encrypted = sorted(n for n in names if n.endswith("_encrypted"))
+        if not encrypted:
+            continue
+        indexes = {
+            f"{base}_index": (f"{base}_encrypted", normalise)
+            for base, normalise in normalisers.items()
+            if f"{base}_index" in names and f"{base}_encrypted" in names
+        }
+        counts[model._meta.label_lower] = _rotate_rows(model, encrypted, indexes)
     rotated = 0
     for entry in AuditEntry.objects.exclude(changes_encrypted="").iterator(chunk_size=1000):
         AuditEntry.objects.filter(pk=entry.pk).update(changes_encrypted=fields.rotate(entry.changes_encrypted))

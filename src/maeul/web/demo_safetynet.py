@@ -253,7 +253,6 @@ class _Demo:
     partner: Actor
     today: date
     services: dict[str, str] = field(default_factory=dict)  # service name → id
-    check_ins: int = 0
 
 
 def _actor(user: Any) -> Actor:
@@ -381,8 +380,9 @@ def _assign(
         # The helper with a login records their own check-ins; the others phone the official, who records them.
         recorder = recorder_of.get(primary) or (demo.official if household.area_id in (CHEONGUN, SAJIK) else None)
         for kind, interval in plans:
-            # Mostly due in the coming days; some today, a few overdue.
-            next_due = demo.today + timedelta(days=rng.choice([-3, -1, 0, 0, 0, 1, 2, 3, 4, 5, 6][: interval + 4]))
+            # Spread over the coming interval (some due today); a few overdue.
+            late = rng.choice([-3, -1]) if rng.random() < 0.08 else rng.randrange(interval)
+            next_due = demo.today + timedelta(days=late)
             replays = visits if kind == CheckInKind.VISIT else calls
             replay = recorder is not None and replays < (VISIT_ROUNDS if kind == CheckInKind.VISIT else CALL_ROUNDS)
             weeks = HISTORY_DAYS // interval if kind == CheckInKind.VISIT else 4
@@ -390,7 +390,7 @@ def _assign(
             schedule = safetynet.add_schedule(
                 demo.admin, household.pk, ScheduleInput(kind=kind, interval_days=interval, first_due_on=first_due)
             )
-            if recorder is not None and replay:
+            if replay and recorder is not None:
                 rounds.append(_Round(household, schedule.pk, kind, interval, recorder, first_due, next_due))
                 if kind == CheckInKind.VISIT:
                     visits += 1
@@ -408,7 +408,7 @@ def _at(day: date, rng: random.Random) -> datetime:
 def _record(
     demo: _Demo, r: _Round, day: date, result: CheckInResult, signs: list[CrisisSign], note: str
 ) -> safetynet.CheckInOutcome:
-    outcome = safetynet.record_check_in(
+    return safetynet.record_check_in(
         r.recorder,
         CheckInInput(
             client_id=uuid.UUID(int=demo.rng.getrandbits(128), version=4),
@@ -421,8 +421,6 @@ def _record(
             occurred_at=_at(day, demo.rng),
         ),
     )
-    demo.check_ins += 1
-    return outcome
 
 
 # What the last visit of some replayed rounds found, by the round's position among the replayed visits.

@@ -415,7 +415,9 @@ def open_verification(request: HttpRequest, payload: VerificationIn) -> Status[A
 
 @router.post("/verification-tasks/{task_id}/resolve", response=VerificationOut, summary="Resolve a check")
 @api_requires(Resource.CASE, Action.CHANGE)
-def resolve_verification(request: HttpRequest, task_id: int, payload: VerificationResolveIn) -> services.VerificationTaskView:
+def resolve_verification(
+    request: HttpRequest, task_id: int, payload: VerificationResolveIn
+) -> services.VerificationTaskView:
     return services.resolve_verification_task(
         _actor(request),
         task_id,

@@ -132,3 +132,25 @@ def test_timeline_shows_each_kind_to_those_allowed(official: User, helper_user: 
     response = signed_in(official).get(f"/households/{household_id}/timeline/", HTTP_HX_REQUEST="true")
     assert response.status_code == 200 and 'id="timeline"' in response.content.decode()
     assert AuditEntry.objects.filter(resource="household_timeline", household_id=household_id).count() == 3
+
+
+def test_key_rotation_covers_the_safety_net(helper_user: User, story: int) -> None:
+    """The registry's key rotation also re-encrypts helpers, check-ins and cases and rebuilds helpers' indexes."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    from maeul.protection import fields
+    from maeul.safetynet.models import Helper
+    from maeul.welfare.models import Case
+
+    old, new = settings.MAEUL_FIELD_KEY, fields.generate_key()
+    with override_settings(MAEUL_FIELD_KEY=f"{new},{old}"):
+        counts = people.rotate_field_key()
+    assert counts["safetynet.helper"] == 1 and counts["safetynet.checkin"] == 2 and counts["welfare.case"] == 1
+    with override_settings(MAEUL_FIELD_KEY=new):
+        helper = Helper.objects.get(account=helper_user)
+        assert fields.decrypt(helper.name_encrypted) == "박순자"
+        phone = fields.decrypt(helper.phone_encrypted)
+        assert phone.replace("-", "") == "01034567890" and helper.phone_index == fields.blind_index(phone)
+        assert helper.name_index == fields.blind_index(fields.normalise_name("박순자"))
+        fields.decrypt(Case.objects.get(pk=story).summary_encrypted)
