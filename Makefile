@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/replay.py
 	$(BIN)/python benchmarks/detection_quality.py
 	$(BIN)/python -m maeul.testing.postgres_server -- $(BIN)/python benchmarks/ingest.py
+	$(BIN)/python -m maeul.testing.postgres_server -- $(BIN)/python benchmarks/safetynet_lists.py --backend postgres
 
 # Regenerate the lock file from pyproject.toml (developers, after changing dependencies).
 lock:

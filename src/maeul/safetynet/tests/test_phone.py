@@ -124,10 +124,11 @@ def test_needs_help_with_signs_opens_a_case_and_a_repeat_is_stored_once(day: Hel
     answer = first.json()
     assert answer["client_id"] == body["client_id"] and answer["created"] is True
     assert answer["case_id"] == Case.objects.get(household_id=day.first.id).pk
-    assert "case" in answer["message"]
-    again = _post(client, body)
+    assert "복지 사례" in answer["message"]  # Korean by default, for helpers
+    again = client.post(ENDPOINT, json.dumps(body), content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
     assert again.status_code == 200
     assert again.json()["check_in_id"] == answer["check_in_id"] and again.json()["created"] is False
+    assert "case" in again.json()["message"]
     assert CheckIn.objects.filter(client_id=body["client_id"]).count() == 1
     assert Case.objects.filter(household_id=day.first.id).count() == 1
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections.abc import Iterator
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.contrib.auth.models import User
 from openpyxl import load_workbook
 
@@ -30,6 +32,13 @@ from maeul.welfare import services as welfare
 pytestmark = pytest.mark.django_db
 KST = ZoneInfo("Asia/Seoul")
 NOVEMBER = reports.Period(date(2026, 11, 1), date(2026, 11, 30))
+
+
+@pytest.fixture(autouse=True)
+def late_november() -> Iterator[None]:
+    """The story happens in late November, whenever the suite runs: a case is opened when it is recorded."""
+    with time_machine.travel(datetime(2026, 11, 25, 12, 0, tzinfo=KST)):
+        yield
 
 
 @pytest.fixture

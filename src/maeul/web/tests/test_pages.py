@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -80,18 +81,28 @@ def test_healthz_is_public(db) -> None:  # type: ignore[no-untyped-def]
     assert Client().get("/healthz").json() == {"status": "ok"}
 
 
+TRANSLATION_CALLS = {"_", "gettext", "gettext_lazy", "pgettext", "pgettext_lazy"}
+
+
 def _marked_strings() -> set[str]:
+    """Every message marked in templates and Python code (read with ``ast`` so that a message split over several
+    adjacent literals is read whole, as ``makemessages`` reads it)."""
     found: set[str] = set()
-    patterns = [
-        re.compile(r'{%\s*translate\s+"([^"]+)"'),
-        re.compile(r"{%\s*translate\s+'([^']+)'"),
-        re.compile(r'\b_\(\s*"([^"]+)"'),
-        re.compile(r'gettext(?:_lazy)?\(\s*"([^"]+)"'),
-    ]
-    for path in list(SRC.rglob("*.html")) + [p for p in SRC.rglob("*.py") if "tests" not in p.parts]:
+    patterns = [re.compile(r'{%\s*translate\s+"([^"]+)"'), re.compile(r"{%\s*translate\s+'([^']+)'")]
+    for path in SRC.rglob("*.html"):
         text = path.read_text(encoding="utf-8")
         for pattern in patterns:
             found.update(pattern.findall(text))
+    for path in SRC.rglob("*.py"):
+        if "tests" in path.parts or "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args):
+                continue
+            if node.func.id in TRANSLATION_CALLS:
+                message = node.args[1] if node.func.id.startswith("pgettext") and len(node.args) > 1 else node.args[0]
+                if isinstance(message, ast.Constant) and isinstance(message.value, str):
+                    found.add(message.value)
     return found
 
 

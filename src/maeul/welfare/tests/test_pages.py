@@ -42,7 +42,7 @@ def test_walk_in_case_is_opened_worked_and_closed_from_the_pages(official: User,
     client.post(f"/cases/{case.pk}/close/", {"outcome": "needs_met"})
     case.refresh_from_db()
     assert case.status == "closed"
-    slot = client.get(f"/households/{household.id}/cases/").content.decode()
+    slot = client.get(f"/households/{household.id}/cases/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Open a case" in slot and f"/cases/{case.pk}/" in slot
 
 
