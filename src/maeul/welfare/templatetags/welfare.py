@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from django import template
+from django.utils.translation import get_language
 
 from maeul.accounts.policy import Action, Resource
 from maeul.accounts.principal import Principal
@@ -42,8 +45,13 @@ _CHOICES = {
 @register.filter
 def welfare_label(value: object, kind: str) -> str:
     """``{{ case.source|welfare_label:"source" }}``: the translated label of a code, or the code itself."""
-    labels = {str(v): str(label) for v, label in _CHOICES[kind].choices}
-    return labels.get(str(value), str(value))
+    return _labels(kind, get_language()).get(str(value), str(value))
+
+
+@cache
+def _labels(kind: str, language: str | None) -> dict[str, str]:
+    """The labels of one kind of code in one language (lists call the filter twice a row)."""
+    return {str(v): str(label) for v, label in _CHOICES[kind].choices}
 
 
 @register.filter
