@@ -107,7 +107,9 @@ def test_a_new_gateway_shows_its_token_once(site_admin, official) -> None:  # ty
 
 @pytest.mark.django_db
 def test_other_roles_areas_and_sites_are_refused(site, other_site, make_user, site_admin, household) -> None:  # type: ignore[no-untyped-def]
-    device = services.provision_device(actor_of(site_admin), household.id, DeviceInput(protocol="http", identity="d1"))
+    identity = DeviceInput(protocol="http", identity="hidden-door-7")
+    device = services.provision_device(actor_of(site_admin), household.id, identity)
+    assert "hidden-door-7" in signed_in(site_admin).get("/devices/").content.decode()
     unclaimed = _unclaimed(site)
     for role in (Role.HELPER, Role.BODY_MEMBER, Role.GUARDIAN):
         client = signed_in(make_user(role, site, [CHEONGUN]))
@@ -120,7 +122,7 @@ def test_other_roles_areas_and_sites_are_refused(site, other_site, make_user, si
         assert client.get(f"/households/{household.id}/devices/").status_code == 404
         assert client.get(f"/devices/{device.id}/edit/").status_code == 404
         assert client.post(f"/households/{household.id}/devices/new/", {"protocol": "http"}).status_code == 404
-        assert "d1" not in client.get("/devices/").content.decode()
+        assert "hidden-door-7" not in client.get("/devices/").content.decode()
     elsewhere = signed_in(make_user(Role.SITE_ADMIN, other_site))
     assert elsewhere.get(f"/devices/unclaimed/{unclaimed.pk}/claim/").status_code == 404
     assert "현관/문센서" not in elsewhere.get("/devices/unclaimed/").content.decode()
