@@ -943,8 +943,12 @@ def read_csv_text(content: bytes) -> str:
 
 def import_households_csv(actor: Actor, content: bytes, max_rows: int = 20000) -> list[Household]:
     """All rows or none: every row is checked first and the report lists each problem by row and column."""
-    reader = csv.DictReader(io.StringIO(read_csv_text(content)))
-    header = reader.fieldnames or []
+    reader = csv.DictReader(io.StringIO(read_csv_text(content), newline=""))
+    try:
+        header = list(reader.fieldnames or [])
+        records = list(reader)
+    except csv.Error as exc:
+        raise ImportRejected([RowError(reader.line_num, "", f"not a readable CSV file: {exc}")]) from exc
     missing = [c for c in ("area_code", "address", "name", "consent_given_on") if c not in header]
     unknown = [c for c in header if c not in CSV_COLUMNS]
     if missing or unknown:
@@ -954,7 +958,7 @@ def import_households_csv(actor: Actor, content: bytes, max_rows: int = 20000) -
     allowed = {a.code for a in assignable_areas(actor.principal, Action.IMPORT)}
     parsed: list[HouseholdInput] = []
     errors: list[RowError] = []
-    for row_no, row in enumerate(reader, start=2):
+    for row_no, row in enumerate(records, start=2):
         if row_no - 1 > max_rows:
             errors.append(RowError(row_no, "", f"more than {max_rows} rows; split the file"))
             break

@@ -112,3 +112,18 @@ def test_export_needs_a_reason_and_is_logged_per_household(site_admin, household
     summary = AuditEntry.objects.get(action=AuditAction.EXPORT, household_id=None)
     assert summary.reason == "폭염 대비 명단 점검" and summary.record_count == 1
     assert AuditEntry.objects.filter(action=AuditAction.EXPORT, household_id=household.id).exists()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"area_code,address,name,consent_given_on\r\n" + CHEONGUN.encode() + b',"Jahamun-ro\r10",A,2026-03-02\rX\n',
+        b"area_code,address,name,consent_given_on\n" + CHEONGUN.encode() + b',"unterminated\x00,A,2026-03-02\n',
+        b'area_code,address,name,consent_given_on\n"a"b,c\n',
+    ],
+)
+def test_an_unreadable_file_is_refused_with_the_line_and_nothing_is_stored(site_admin, content: bytes) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ImportRejected) as rejected:
+        services.import_households_csv(actor_of(site_admin), content)
+    assert rejected.value.errors and all(e.row >= 0 for e in rejected.value.errors)
+    assert not Household.objects.exists()
