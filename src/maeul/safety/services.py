@@ -1501,3 +1501,32 @@ def area_safety(principal: Principal, area_code: str, on: date | None = None) ->
         hours=activity_hours(principal, area.code, today.year),
         kind=catalogue.area_kind(area.name),
     )
+
+
+# --- programme figures ----------------------------------------------------------------------------------------
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
+def programme_figures(site_id: int, since: date, until: date) -> dict[str, float | int | None]:
+    """The site's Type 1 figures for the programme (``maeul.programme``), for ``since`` ≤ day < ``until``:
+    counts and a median only, never a report or a reporter. Hazards reported, those resolved and the median days
+    from filing to resolution, and improvement tasks finished (done, or confirmed by a member)."""
+    start, end = _day_start(since), _day_start(until)
+    reports = HazardReport.objects.filter(site_id=site_id)
+    resolved = reports.filter(status=ReportStatus.RESOLVED, resolved_at__gte=start, resolved_at__lt=end)
+    days = [
+        (done - filed).total_seconds() / 86400
+        for filed, done in resolved.values_list("created_at", "resolved_at")
+        if done is not None
+    ]
+    return {
+        "hazards_reported": reports.filter(created_at__gte=start, created_at__lt=end).count(),
+        "hazards_resolved": len(days),
+        "median_days_to_resolve": round(median(days), 2) if days else None,
+        "tasks_done": ImprovementTask.objects.filter(
+            site_id=site_id, status__in=(TaskStatus.DONE, TaskStatus.CLOSED), done_at__gte=start, done_at__lt=end
+        ).count(),
+    }
