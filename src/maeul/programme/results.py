@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from maeul.programme import kpis
-from maeul.programme.kpis import Better, Figures, KpiDefinition, Kind
+from maeul.programme.kpis import Better, Figures, Kind, KpiDefinition
 from maeul.programme.models import Baseline, Call, Grant
 from maeul.programme.services import baselines_of, programme_sites
 from maeul.protection import disclosure
@@ -77,6 +77,7 @@ class SiteRow:
     until: date  # exclusive
     cells: dict[str, Cell] = field(default_factory=dict)
     raw: dict[str, Measure] = field(default_factory=dict)  # before suppression: for secondary suppression only
+    ordered: list[Cell] = field(default_factory=list)  # the cells in the registry's order, for tables
 
     @property
     def site_name(self) -> str:
@@ -96,6 +97,10 @@ class Matrix:
     definitions: list[KpiDefinition]
     rows: list[SiteRow]
     totals: dict[str, Total]
+
+    @property
+    def total_cells(self) -> list[tuple[KpiDefinition, Total]]:
+        return [(d, self.totals[d.code]) for d in self.definitions]
 
 
 def _measure(definition: KpiDefinition, values: Figures, days: int) -> Measure:
@@ -176,6 +181,8 @@ def build(call: Call | None = None, until: date | None = None) -> Matrix:
             )
         rows.append(row)
     totals = {d.code: _secondary(d, rows) for d in definitions}
+    for row in rows:
+        row.ordered = [row.cells[d.code] for d in definitions]
     return Matrix(call, until, definitions, rows, totals)
 
 

@@ -54,7 +54,11 @@ DEFAULT_CRITERIA = [
 ]
 
 # 8 × 50 M + 8 × 45 M + 6 × 40 M = 1,000 M for 22 sites: both caps hold.
-DEFAULT_BANDS = [Band(ranks=8, amount_krw=50_000_000), Band(ranks=8, amount_krw=45_000_000), Band(ranks=6, amount_krw=40_000_000)]
+DEFAULT_BANDS = [
+    Band(ranks=8, amount_krw=50_000_000),
+    Band(ranks=8, amount_krw=45_000_000),
+    Band(ranks=6, amount_krw=40_000_000),
+]
 
 
 class CallInput(BaseModel):
@@ -108,7 +112,9 @@ class CallInput(BaseModel):
         cap, total = self.cap_per_local_government_krw, self.national_total_krw
         over = [b.amount_krw for b in self.bands if b.amount_krw > cap]
         if over:
-            raise ValueError(f"bands: a band's amount ({over[0]:,} KRW) exceeds the cap per local government ({cap:,} KRW)")
+            raise ValueError(
+                f"bands: a band's amount ({over[0]:,} KRW) exceeds the cap per local government ({cap:,} KRW)"
+            )
         if sum(b.ranks for b in self.bands) < self.sites_to_select:
             raise ValueError(f"bands: the bands cover fewer ranks than the {self.sites_to_select} sites to select")
         committed, left = 0, self.sites_to_select

@@ -150,9 +150,7 @@ def _call(call_id: int) -> Call:
     return found
 
 
-def _record(
-    actor: Actor, call: Call, kind: RecordKind, application: Application | None = None, **data: Any
-) -> Record:
+def _record(actor: Actor, call: Call, kind: RecordKind, application: Application | None = None, **data: Any) -> Record:
     record = Record.objects.create(
         call=call,
         application=application,
@@ -186,7 +184,9 @@ def default_call(year: int, opens_on: date) -> CallInput:
         closes_on=closes,
         evaluation_due_on=closes + timedelta(days=21),
         results_on=closes + timedelta(days=28),
-        execution_ends_on=date(year, 12, 31) if date(year, 12, 31) >= closes + timedelta(days=28) else closes + timedelta(days=300),
+        execution_ends_on=date(year, 12, 31)
+        if date(year, 12, 31) >= closes + timedelta(days=28)
+        else closes + timedelta(days=300),
     )
 
 
@@ -283,9 +283,11 @@ def close_call(actor: Actor, call_id: int, today: date | None = None) -> Call:
         )
     call.status = CallStatus.EVALUATION
     call.save(update_fields=["status"])
-    audit.log(actor, AuditAction.CHANGE, "programme_call", object_id=call.pk, changes={"status": ["open", "evaluation"]})
+    audit.log(
+        actor, AuditAction.CHANGE, "programme_call", object_id=call.pk, changes={"status": ["open", "evaluation"]}
+    )
     counts = {s: call.applications.filter(status=s).count() for s in ApplicationStatus.values}
-    _record(actor, call, RecordKind.CALL_CLOSED, **{f"applications_{k}": v for k, v in counts.items() if v})
+    _record(actor, call, RecordKind.CALL_CLOSED, None, **{f"applications_{k}": v for k, v in counts.items() if v})
     return call
 
 
@@ -294,7 +296,9 @@ def close_call(actor: Actor, call_id: int, today: date | None = None) -> Call:
 
 def _local_government_areas(code: str) -> QuerySet[Area]:
     """The current eup/myeon/dong of a si/gun/gu (a city with districts includes its districts' ones)."""
-    return Area.objects.filter(level=AreaLevel.EMD, abolished=False).filter(Q(parent_id=code) | Q(parent__parent_id=code))
+    return Area.objects.filter(level=AreaLevel.EMD, abolished=False).filter(
+        Q(parent_id=code) | Q(parent__parent_id=code)
+    )
 
 
 def _write_application(application: Application, data: ApplicationInput) -> None:
@@ -302,7 +306,9 @@ def _write_application(application: Application, data: ApplicationInput) -> None
     unknown = sorted(set(data.target_area_codes) - {a.code for a in areas})
     if unknown:
         raise ProgrammeError(
-            "target_area_codes", "unknown_area", _("No eup/myeon/dong has the code %(codes)s.") % {"codes": ", ".join(unknown)}
+            "target_area_codes",
+            "unknown_area",
+            _("No eup/myeon/dong has the code %(codes)s.") % {"codes": ", ".join(unknown)},
         )
     application.programme_type = data.programme_type
     application.title = data.title
@@ -359,7 +365,9 @@ def create_application(actor: Actor, call_id: int, data: ApplicationInput, today
 
 
 @transaction.atomic
-def update_application(actor: Actor, application_id: int, data: ApplicationInput, today: date | None = None) -> Application:
+def update_application(
+    actor: Actor, application_id: int, data: ApplicationInput, today: date | None = None
+) -> Application:
     """A draft, or a rejected application before the deadline (it becomes a draft again, to be resubmitted)."""
     application = _application(actor.principal, application_id, Action.CHANGE)
     _open_for_applicants(application.call, today or timezone.localdate())
@@ -381,9 +389,7 @@ def add_attachment(
     if kind not in AttachmentKind.values:
         raise ProgrammeError("kind", "attachment_kind", _("Choose what the file is from the list."))
     if content_type not in ATTACHMENT_TYPES:
-        raise ProgrammeError(
-            "file", "attachment_type", _("Attach a PDF, HWP/HWPX, DOCX, XLSX, JPEG or PNG file.")
-        )
+        raise ProgrammeError("file", "attachment_type", _("Attach a PDF, HWP/HWPX, DOCX, XLSX, JPEG or PNG file."))
     if not content:
         raise ProgrammeError("file", "attachment_empty", _("The file is empty."))
     if len(content) > MAX_ATTACHMENT_BYTES:
@@ -422,7 +428,11 @@ def check_application(application: Application) -> list[ApplicationProblem]:
         problems.append(ApplicationProblem(field, code, message))
 
     if application.programme_type not in call.types:
-        problem("programme_type", "type_not_offered", _("This call does not offer type %(type)s.") % {"type": application.programme_type})
+        problem(
+            "programme_type",
+            "type_not_offered",
+            _("This call does not offer type %(type)s.") % {"type": application.programme_type},
+        )
     areas = set(application.target_areas.values_list("code", flat=True))
     own = set(_local_government_areas(application.local_government_id).values_list("code", flat=True))
     if not areas:
@@ -497,7 +507,13 @@ def submit_application(actor: Actor, application_id: int, now: datetime | None =
     application.problems = [{"field": p.field, "code": p.code, "message": p.message} for p in problems]
     application.status = ApplicationStatus.REJECTED if problems else ApplicationStatus.SUBMITTED
     application.save(update_fields=["submitted_at", "problems", "status"])
-    audit.log(actor, AuditAction.CHANGE, "application", object_id=application.pk, changes={"status": ["draft", application.status]})
+    audit.log(
+        actor,
+        AuditAction.CHANGE,
+        "application",
+        object_id=application.pk,
+        changes={"status": ["draft", application.status]},
+    )
     if problems:
         _record(
             actor,
@@ -573,7 +589,9 @@ def form_panel(actor: Actor, call_id: int, name: str, expert_ids: list[int], app
     eligible = call.applications.filter(status=ApplicationStatus.SUBMITTED)
     chosen = eligible.filter(pk__in=application_ids) if application_ids else eligible
     if application_ids and chosen.count() != len(set(application_ids)):
-        raise ProgrammeError("applications", "not_eligible", _("Only eligible applications of this call can be evaluated."))
+        raise ProgrammeError(
+            "applications", "not_eligible", _("Only eligible applications of this call can be evaluated.")
+        )
     panel = Panel.objects.create(call=call, name=name.strip()[:120] or _("Panel"))
     panel.experts.set(experts)
     chosen.update(panel=panel)
@@ -604,7 +622,11 @@ def declare(actor: Actor, application_id: int, conflicted: bool, reason: str = "
     try:
         with transaction.atomic():
             declaration = ConflictDeclaration.objects.create(
-                expert=expert, application=application, conflicted=conflicted, reason=reason.strip()[:300], declared_at=_now()
+                expert=expert,
+                application=application,
+                conflicted=conflicted,
+                reason=reason.strip()[:300],
+                declared_at=_now(),
             )
     except IntegrityError as exc:
         raise ProgrammeError("", "declared", _("You have already declared on this application.")) from exc
@@ -623,7 +645,9 @@ def score(actor: Actor, application_id: int, points: dict[str, float], comment: 
     if declaration is None:
         raise ProgrammeError("", "declare_first", _("Declare whether you have a conflict of interest first."))
     if declaration.conflicted:
-        raise ProgrammeError("", "conflicted", _("You declared a conflict of interest: you cannot score this application."))
+        raise ProgrammeError(
+            "", "conflicted", _("You declared a conflict of interest: you cannot score this application.")
+        )
     criteria = list(application.call.criteria.all())
     errors = []
     clean: dict[str, float] = {}
@@ -632,9 +656,7 @@ def score(actor: Actor, application_id: int, points: dict[str, float], comment: 
         if value is None:
             errors.append(_("%(name)s: give a score.") % {"name": criterion.name})
         elif not 0 <= value <= criterion.points:
-            errors.append(
-                _("%(name)s: give 0 to %(max)s points.") % {"name": criterion.name, "max": criterion.points}
-            )
+            errors.append(_("%(name)s: give 0 to %(max)s points.") % {"name": criterion.name, "max": criterion.points})
         else:
             clean[criterion.code] = float(value)
     extra = sorted(set(points) - {c.code for c in criteria})
@@ -725,7 +747,9 @@ def rank_applications(actor: Actor, call_id: int) -> list[Result]:
         ]
     )
     audit.log(actor, AuditAction.CREATE, "programme_ranking", object_id=call.pk, record_count=len(results))
-    _record(actor, call, RecordKind.RANKED, method=call.normalisation, applications=len(results), tie_criterion=tie.code)
+    _record(
+        actor, call, RecordKind.RANKED, method=call.normalisation, applications=len(results), tie_criterion=tie.code
+    )
     return results
 
 
@@ -805,7 +829,10 @@ def issue_notices(actor: Actor, call_id: int) -> list[Notice]:
     and score, or rejected with the reasons. The call is then decided."""
     _require(actor.principal, Resource.EVALUATION, Action.CHANGE)
     call = _call(call_id)
-    if call.status != CallStatus.EVALUATION or not Result.objects.filter(application__call=call, selected=True).exists():
+    if (
+        call.status != CallStatus.EVALUATION
+        or not Result.objects.filter(application__call=call, selected=True).exists()
+    ):
         raise ProgrammeError("status", "not_selected", _("Select the sites before issuing the notices."))
     now = _now()
     notices = []
@@ -860,7 +887,11 @@ def _notice_body(application: Application) -> str:
 def notice_for(actor: Actor, application_id: int) -> Notice | None:
     application = _application(actor.principal, application_id, Action.VIEW)
     notice = Notice.objects.filter(application=application).first()
-    if notice is not None and notice.read_at is None and local_government_code(actor.principal) == application.local_government_id:
+    if (
+        notice is not None
+        and notice.read_at is None
+        and local_government_code(actor.principal) == application.local_government_id
+    ):
         notice.read_at = _now()
         notice.save(update_fields=["read_at"])
     return notice

@@ -1395,11 +1395,15 @@ def programme_figures(site_id: int, since: date, until: date) -> dict[str, float
     primary = Assignment.objects.filter(
         household=OuterRef("pk"), role=AssignmentRole.PRIMARY, started_at__lt=end
     ).filter(Q(ended_at=None) | Q(ended_at__gte=end))
-    scheduled = CheckIn.objects.filter(
-        household__site_id=site_id, occurred_at__gte=start, occurred_at__lt=end
-    ).exclude(due_on=None)
-    on_time = sum(
-        1 for occurred, due in scheduled.values_list("occurred_at", "due_on") if timezone.localtime(occurred).date() <= due
+    scheduled = CheckIn.objects.filter(household__site_id=site_id, occurred_at__gte=start, occurred_at__lt=end).exclude(
+        due_on=None
+    )
+    on_time = len(
+        [
+            occurred
+            for occurred, due in scheduled.values_list("occurred_at", "due_on")
+            if due is not None and timezone.localtime(occurred).date() <= due
+        ]
     )
     total = households.count()
     covered = households.filter(Exists(primary)).count()

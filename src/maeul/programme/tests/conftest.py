@@ -57,8 +57,18 @@ def application_input(
         "title": f"{local_government.name} 스마트 안전·복지 마을",
         "plan": PLAN,
         "budget_lines": [
-            BudgetLineInput(category="devices", description="IoT 센서 설치", national_krw=national - national // 3, local_krw=local // 2),
-            BudgetLineInput(category="community", description="안전협의체 활동", national_krw=national // 3, local_krw=local - local // 2),
+            BudgetLineInput(
+                category="devices",
+                description="IoT 센서 설치",
+                national_krw=national - national // 3,
+                local_krw=local // 2,
+            ),
+            BudgetLineInput(
+                category="community",
+                description="안전협의체 활동",
+                national_krw=national // 3,
+                local_krw=local - local // 2,
+            ),
         ],
         "kpi_targets": [
             KpiTargetInput(kpi="households_monitored", target=100),
@@ -72,7 +82,12 @@ def application_input(
 def attach_all(officer: User, application: Application, kinds: tuple[str, ...] = ("plan", "matching_funds")) -> None:
     for kind in kinds:
         services.add_attachment(
-            actor_of(officer), application.pk, kind, f"{AttachmentKind(kind).label}.pdf", "application/pdf", b"%PDF-1.4 plan"
+            actor_of(officer),
+            application.pk,
+            kind,
+            f"{AttachmentKind(kind).label}.pdf",
+            "application/pdf",
+            b"%PDF-1.4 plan",
         )
 
 

@@ -51,7 +51,9 @@ def test_a_whole_competition(ministry: User, make_user: MakeUser) -> None:
         applications.append(services.submit_application(actor_of(officer), application.pk))
         officers[application.pk] = officer
 
-    rejected = {a.reference: {p["code"] for p in a.problems} for a in applications if a.status == ApplicationStatus.REJECTED}
+    rejected = {
+        a.reference: {p["code"] for p in a.problems} for a in applications if a.status == ApplicationStatus.REJECTED
+    }
     assert list(rejected.values()) == [
         {"over_cap"},
         {"matching_ratio"},
@@ -59,7 +61,9 @@ def test_a_whole_competition(ministry: User, make_user: MakeUser) -> None:
         {"plan_too_short", "no_kpi"},
         {"missing_matching_funds"},
     ]
-    matching = next(a for a in applications if a.status == ApplicationStatus.REJECTED and a.problems[0]["code"] == "matching_ratio")
+    matching = next(
+        a for a in applications if a.status == ApplicationStatus.REJECTED and a.problems[0]["code"] == "matching_ratio"
+    )
     assert "at least KRW 40,000,000" in matching.problems[0]["message"]
     assert "KRW 20,000,000" in matching.problems[0]["message"]
     eligible = [a for a in applications if a.status == ApplicationStatus.SUBMITTED]
@@ -100,9 +104,11 @@ def test_a_whole_competition(ministry: User, make_user: MakeUser) -> None:
         services.score(actor_of(experts[1].account), eligible[0].pk, {c.code: 1 for c in criteria})
     assert twice.value.code == "scored"
     # A rejected application reaches no expert.
-    assert not services.visible_applications(actor_of(experts[1].account).principal).filter(
-        status=ApplicationStatus.REJECTED
-    ).exists()
+    assert (
+        not services.visible_applications(actor_of(experts[1].account).principal)
+        .filter(status=ApplicationStatus.REJECTED)
+        .exists()
+    )
 
     results = services.rank_applications(actor_of(ministry), call.pk)
     assert [r.rank for r in results] == list(range(1, 29))
@@ -174,7 +180,9 @@ def test_a_rejected_application_can_be_corrected_before_the_deadline(ministry: U
     attach_all(officer, application)
     application = services.submit_application(actor_of(officer), application.pk)
     assert application.status == ApplicationStatus.REJECTED
-    services.update_application(actor_of(officer), application.pk, application_input(government, national=40_000_000, local=40_000_000))
+    services.update_application(
+        actor_of(officer), application.pk, application_input(government, national=40_000_000, local=40_000_000)
+    )
     application = services.submit_application(actor_of(officer), application.pk)
     assert application.status == ApplicationStatus.SUBMITTED and application.problems == []
     with pytest.raises(ProgrammeError) as again:
