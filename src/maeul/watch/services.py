@@ -256,12 +256,13 @@ def escalate_due(now: datetime | None = None) -> int:
 # --- a person's actions --------------------------------------------------------------------------------------
 
 
-def acknowledge(actor: Actor, alert_id: int) -> Alert:
+def acknowledge(actor: Actor, alert_id: int, now: datetime | None = None) -> Alert:
+    """``now`` dates an acknowledgement replayed from history (the demo); it defaults to the clock."""
     with transaction.atomic():
         alert = _scoped(actor.principal, alert_id, Action.CHANGE)
         if alert.status != AlertStatus.OPEN:
             return alert
-        now = timezone.now()
+        now = now or timezone.now()
         alert.status = AlertStatus.ACKNOWLEDGED
         alert.acknowledged_at = now
         alert.acknowledged_by_id = actor.principal.user_id
@@ -281,7 +282,8 @@ def acknowledge(actor: Actor, alert_id: int) -> Alert:
     return alert
 
 
-def resolve(actor: Actor, alert_id: int, outcome: str, note: str = "") -> Alert:
+def resolve(actor: Actor, alert_id: int, outcome: str, note: str = "", now: datetime | None = None) -> Alert:
+    """Close an alert with what a person found. ``now`` dates a resolution replayed from history (the demo)."""
     try:
         chosen = Outcome(outcome)
     except ValueError as exc:
@@ -292,7 +294,7 @@ def resolve(actor: Actor, alert_id: int, outcome: str, note: str = "") -> Alert:
         alert = _scoped(actor.principal, alert_id, Action.CHANGE)
         if alert.status == AlertStatus.RESOLVED:
             raise WatchError("status", _("This alert is already resolved."))
-        now = timezone.now()
+        now = now or timezone.now()
         if alert.acknowledged_at is None:
             alert.acknowledged_at = now
             alert.acknowledged_by_id = actor.principal.user_id
