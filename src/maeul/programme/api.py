@@ -1,8 +1,6 @@
 """The programme's JSON API: calls, a local government's application and its submission, and sites' results
 (the suppressed matrix the national dashboard shows)."""
 
-from __future__ import annotations
-
 from datetime import date
 
 from django.http import Http404, HttpRequest
