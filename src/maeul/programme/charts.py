@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from maeul.programme.kpis import KpiDefinition
 from maeul.programme.results import Matrix, State
 
-WIDTH = 260.0  # pixels for the largest value
-ROW = 34  # pixels per site
+WIDTH = 250.0  # pixels for the largest value
+ROW = 40  # pixels per site
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def plots(matrix: Matrix, site_id: int | None = None) -> list[Plot]:
             baseline = cell.baseline.value if cell.baseline.state == State.SHOWN else None
             bars.append(
                 Bar(
-                    site=name,
+                    site=name.split()[-1] if name else "",  # the si/gun/gu's own name: 해운대구, 순천시
                     y=n * ROW,
                     current=current,
                     current_width=WIDTH * (current or 0) / peak,

@@ -99,6 +99,10 @@ class Matrix:
     totals: dict[str, Total]
 
     @property
+    def last_day(self) -> date:
+        return self.until - timedelta(days=1)
+
+    @property
     def total_cells(self) -> list[tuple[KpiDefinition, Total]]:
         return [(d, self.totals[d.code]) for d in self.definitions]
 
@@ -194,7 +198,12 @@ def _secondary(definition: KpiDefinition, rows: list[SiteRow]) -> Total:
     if definition.kind == Kind.MEDIAN:
         return Total(None, State.NO_DATA)
     # The raw figures, before primary suppression, are what a reader could subtract from the total.
-    raw = {id(row): row for row in rows if definition.code in row.raw and row.raw[definition.code].state == State.SHOWN}
+    # Keyed by site, so every build hides the same cells (a view must not show what another one hides).
+    raw = {
+        row.grant.site_id or 0: row
+        for row in rows
+        if definition.code in row.raw and row.raw[definition.code].state == State.SHOWN
+    }
     if not raw:
         return Total(None, State.NO_DATA)
     figures = {key: _raw(definition, row.raw[definition.code]) for key, row in raw.items()}

@@ -112,9 +112,15 @@ DEMO_ACCOUNTS = [
     DemoAccount(
         "yangpyeong-admin", Role.SITE_ADMIN, "administrator of the second site (isolation)", "양평군 사업 관리자"
     ),
-    DemoAccount("haeundae-admin", Role.SITE_ADMIN, "Haeundae-gu site administrator (grant, reports)", "해운대구 사업 관리자"),
-    DemoAccount("suncheon-admin", Role.SITE_ADMIN, "Suncheon-si site administrator (grant, reports)", "순천시 사업 관리자"),
-    DemoAccount("localgov", Role.LOCAL_GOVERNMENT, "programme officer of 강릉시 (applied, not a site)", "강릉시 사업 담당"),
+    DemoAccount(
+        "haeundae-admin", Role.SITE_ADMIN, "Haeundae-gu site administrator (grant, reports)", "해운대구 사업 관리자"
+    ),
+    DemoAccount(
+        "suncheon-admin", Role.SITE_ADMIN, "Suncheon-si site administrator (grant, reports)", "순천시 사업 관리자"
+    ),
+    DemoAccount(
+        "localgov", Role.LOCAL_GOVERNMENT, "programme officer of 강릉시 (applied, not a site)", "강릉시 사업 담당"
+    ),
     DemoAccount("expert", Role.EXPERT, "outside expert on the evaluation panel", "김지현 교수"),
     DemoAccount("expert-2", Role.EXPERT, "outside expert (declared one conflict of interest)", "이상훈 연구위원"),
     DemoAccount("expert-3", Role.EXPERT, "outside expert", "박은정 연구원"),

@@ -4,10 +4,10 @@ few rejected with reasons), three experts (one declares a conflict), scoring, ra
 caps, notices — with the four demo sites' grants linked, baselines measured, spending and quarterly reports.
 
 Dates are relative to the day the demo loads: the call ran from 150 to 120 days ago, results came 90 days ago, and
-the sites launched 60 days ago (Jongno 7 days ago: its monitoring history is two weeks). Activity before launch is
-what each baseline measures; everything goes through the apps' services, as the person who would do it. The other
-29 local governments file through their programme officers, who have no demo login (no account is needed to see
-what they filed), which keeps the demo quick to load.
+the sites launched 60 days ago (Jongno's monitoring history is two weeks, so its alerts all fall after launch).
+Activity before launch is what each baseline measures; everything goes through the apps' services, as the person
+who would do it. The other 29 local governments file through their programme officers, who have no demo login (no
+account is needed to see what they filed), which keeps the demo quick to load.
 """
 
 from __future__ import annotations
@@ -49,7 +49,6 @@ from maeul.watch import services as watch
 
 CALL_OPENED_DAYS_AGO = 150
 LAUNCHED_DAYS_AGO = 60
-JONGNO_LAUNCHED_DAYS_AGO = 7
 APPLICANTS = 33
 PLAN = (
     "읍·면·동마다 주민 안전협의체를 꾸려 생활 속 위험을 찾아 신고하고, 안전 개선 과제를 함께 정해 해결한다. "
@@ -113,8 +112,12 @@ def load_site_activity(site: Site, admin: User, rng: random.Random, household_in
                 days = rng.uniform(5, 20) if filed_on < launch else rng.uniform(1, 7)
                 resolved_at = report.created_at + timedelta(days=days)
                 if resolved_at < timezone.now():
-                    safety.change_status(actor, report.pk, StatusChange(status="resolved", note="조치 완료"), now=resolved_at)
-    for n, title in enumerate(["통학로 보도 정비", "보안등 교체", "빗물받이 준설", "경사로 미끄럼 방지", "노후 담장 보수"]):
+                    safety.change_status(
+                        actor, report.pk, StatusChange(status="resolved", note="조치 완료"), now=resolved_at
+                    )
+    for n, title in enumerate(
+        ["통학로 보도 정비", "보안등 교체", "빗물받이 준설", "경사로 미끄럼 방지", "노후 담장 보수"]
+    ):
         task = safety.create_task(
             actor,
             TaskInput(
@@ -215,7 +218,9 @@ def _applicants(demo_sigungu: list[str]) -> list[Area]:
     return list(Area.objects.filter(code__in=chosen).order_by("code"))
 
 
-def _application(government: Area, national: int, local: int, programme_type: int, defect: str = "") -> ApplicationInput:
+def _application(
+    government: Area, national: int, local: int, programme_type: int, defect: str = ""
+) -> ApplicationInput:
     dongs = list(
         Area.objects.filter(level=AreaLevel.EMD, abolished=False, parent=government)
         .order_by("code")
@@ -230,14 +235,25 @@ def _application(government: Area, national: int, local: int, programme_type: in
         title=f"{government.full_name} 스마트 안전·복지 마을 만들기",
         plan=PLAN if defect != "plan" else "센서 설치",
         budget_lines=[
-            BudgetLineInput(category="devices", description="IoT 센서와 게이트웨이 설치", national_krw=device_share,
-                            local_krw=local * 2 // 5),
-            BudgetLineInput(category="community", description="안전협의체 운영과 주민 활동", national_krw=national // 4,
-                            local_krw=local // 4),
-            BudgetLineInput(category="safety_net", description="인적 안전망 교육과 활동비",
-                            national_krw=national - device_share - national // 4,
-                            local_krw=local - local * 2 // 5 - local // 4),
-        ],  # fmt: skip
+            BudgetLineInput(
+                category="devices",
+                description="IoT 센서와 게이트웨이 설치",
+                national_krw=device_share,
+                local_krw=local * 2 // 5,
+            ),
+            BudgetLineInput(
+                category="community",
+                description="안전협의체 운영과 주민 활동",
+                national_krw=national // 4,
+                local_krw=local // 4,
+            ),
+            BudgetLineInput(
+                category="safety_net",
+                description="인적 안전망 교육과 활동비",
+                national_krw=national - device_share - national // 4,
+                local_krw=local - local * 2 // 5 - local // 4,
+            ),
+        ],
         kpi_targets=[
             KpiTargetInput(kpi="hazards_reported", target=20),
             KpiTargetInput(kpi="hazard_days_to_resolve", target=5),
@@ -308,14 +324,20 @@ def load_competition(
             programme.submit_application(actor, application.pk, now=_moment(applied_on + timedelta(days=n % 15), rng))
         )
     programme.close_call(ministry, call.pk)
-    panel_experts = [programme.register_expert(ministry, e.pk, a, f) for e, (a, f) in zip(
-        experts, [("한국행정연구원", "지방행정"), ("서울대학교 사회복지학과", "사회복지"), ("한국재난안전연구원", "재난안전")],
-        strict=True)]  # fmt: skip
+    affiliations = [
+        ("한국행정연구원", "지방행정"),
+        ("서울대학교 사회복지학과", "사회복지"),
+        ("한국재난안전연구원", "재난안전"),
+    ]
+    panel_experts = [
+        programme.register_expert(ministry, e.pk, affiliation, field)
+        for e, (affiliation, field) in zip(experts, affiliations, strict=True)
+    ]
     programme.form_panel(ministry, call.pk, "평가위원회", [e.pk for e in panel_experts], [])
     eligible = [a for a in applications if a.status == ApplicationStatus.SUBMITTED]
     criteria = list(call.criteria.all())
-    for position, expert in enumerate(panel_experts):
-        actor = _actor(experts[position])
+    for position, account in enumerate(experts):
+        actor = _actor(account)
         lean = [0.0, 0.06, -0.07][position]
         for application in eligible:
             if position == 1 and application == eligible[-1]:
@@ -338,8 +360,7 @@ def _run_grant(
     slug = next((k for k, s in sites.items() if s.sigungu_id == grant.application.local_government_id), None)
     if slug is None:
         return
-    days_ago = JONGNO_LAUNCHED_DAYS_AGO if slug == "jongno" else LAUNCHED_DAYS_AGO
-    programme.link_site(ministry, grant.pk, sites[slug].pk, today - timedelta(days=days_ago))
+    programme.link_site(ministry, grant.pk, sites[slug].pk, today - timedelta(days=LAUNCHED_DAYS_AGO))
     programme.measure_baseline(ministry, grant.pk)
     admin = _actor(users[f"{slug}-admin"])
     call = grant.application.call

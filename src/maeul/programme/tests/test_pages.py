@@ -142,7 +142,9 @@ def test_spending_over_a_line_is_refused_and_quarters_are_reported(ministry: Use
     services.record_spending(
         actor_of(officer),
         grant.pk,
-        SpendingInput(line_id=line.pk, spent_on=today, national_krw=10_000_000, local_krw=12_000_000, description="센서"),
+        SpendingInput(
+            line_id=line.pk, spent_on=today, national_krw=10_000_000, local_krw=12_000_000, description="센서"
+        ),
     )
     status = services.budget_status(grant)[0]
     assert (status.national_left_krw, status.local_left_krw) == (20_000_000, 18_000_000)
@@ -151,7 +153,12 @@ def test_spending_over_a_line_is_refused_and_quarters_are_reported(ministry: Use
     assert ended.overdue == (ended.due_on < today)
     response = client.post(
         f"/programme/grants/{grant.pk}/",
-        {"step": "report", "year": ended.year, "quarter": ended.quarter, "progress": "센서 설치 업체 선정과 주민 설명회"},
+        {
+            "step": "report",
+            "year": ended.year,
+            "quarter": ended.quarter,
+            "progress": "센서 설치 업체 선정과 주민 설명회",
+        },
     )
     assert response.status_code == 302
     assert grant.quarterly_reports.get().lines[0]["national_budget_krw"] == 30_000_000

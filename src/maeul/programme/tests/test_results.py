@@ -10,7 +10,6 @@ import zlib
 from datetime import date, timedelta
 from typing import Any
 
-import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
@@ -141,7 +140,8 @@ def check_the_national_dashboard_shows_kpis_computed_from_three_demo_sites(demo:
     # A figure is what the safety app computes for that site since its launch, per 30 days.
     haeundae = next(r for r in matrix.rows if r.grant.site.slug == "haeundae")
     reported = HazardReport.objects.filter(
-        site=haeundae.grant.site, created_at__gte=timezone.make_aware(timezone.datetime.combine(haeundae.since, timezone.datetime.min.time()))
+        site=haeundae.grant.site,
+        created_at__gte=timezone.make_aware(timezone.datetime.combine(haeundae.since, timezone.datetime.min.time())),
     ).count()
     cell = haeundae.cells["hazards_reported"]
     assert cell.current.state == results.State.SHOWN
@@ -190,7 +190,11 @@ def check_no_page_or_api_call_available_to_the_ministry_exposes_a_person_level_r
                     book = load_workbook(io.BytesIO(response.content))
                     text = " ".join(str(c) for s in book for row in s.iter_rows(values_only=True) for c in row if c)
                 else:
-                    text = b"".join(response.streaming_content).decode(errors="ignore") if response.streaming else response.content.decode(errors="ignore")
+                    text = (
+                        b"".join(response.streaming_content).decode(errors="ignore")
+                        if response.streaming
+                        else response.content.decode(errors="ignore")
+                    )
                 leaked = sorted(s for s in personal if s in text)
                 assert not leaked, f"{path}{query} shows {leaked[:3]}"
     assert seen > 20
