@@ -26,30 +26,25 @@ class Band(BaseModel):
     amount_krw: int = Field(ge=0)
 
 
+# The default rubric, in the ministry's language (call data, edited per call like any other value): need and local
+# conditions 20, feasibility 25, community participation 20, technology and data 15, measurable targets 20.
 DEFAULT_CRITERIA = [
+    CriterionInput(code="need", name="지역 여건과 필요성", points=20, description="취약 주민과 안전 위험의 현황"),
     CriterionInput(
-        code="need", name="Need and local conditions", points=20, description="Vulnerable residents, safety risks"
-    ),
-    CriterionInput(
-        code="feasibility",
-        name="Feasibility of the plan",
-        points=25,
-        description="Concrete steps, organisation, schedule, budget",
+        code="feasibility", name="사업계획의 구체성과 실현 가능성", points=25, description="추진 단계, 조직, 일정, 예산"
     ),
     CriterionInput(
         code="participation",
-        name="Community participation and partnership",
+        name="주민 참여와 민관 협력",
         points=20,
-        description="Safety consultative body, human safety net, partner organisations",
+        description="안전협의체, 인적 안전망, 자원 기관과의 연계",
     ),
-    CriterionInput(
-        code="technology", name="Use of technology and data", points=15, description="IoT, data, links to services"
-    ),
+    CriterionInput(code="technology", name="기술과 데이터 활용", points=15, description="IoT, 데이터, 서비스 연계"),
     CriterionInput(
         code="outcomes",
-        name="Measurable targets and sustainability",
+        name="성과 목표와 지속 가능성",
         points=20,
-        description="KPI targets against the baseline, continuation after the grant",
+        description="기준선 대비 성과지표 목표, 지원 종료 후 지속 방안",
     ),
 ]
 

@@ -179,7 +179,7 @@ def default_call(year: int, opens_on: date) -> CallInput:
     closes = opens_on + timedelta(days=28)
     return CallInput(
         year=year,
-        title=f"{year} Smart Eup·Myeon·Dong welfare and safety service improvement model",
+        title=f"{year}년 스마트 읍·면·동 복지·안전 서비스 개선 모델 공모",
         opens_on=opens_on,
         closes_on=closes,
         evaluation_due_on=closes + timedelta(days=21),
