@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test test-sqlite test-postgres lint bench lock messages system-packages clean
+.PHONY: run test test-sqlite test-postgres lint bench lock messages system-packages pdf-packages clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
@@ -15,12 +15,16 @@ $(STAMP): requirements.lock pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) pdf-packages
 	$(BIN)/maeul run
 
 # Debian packages the browser test needs, installed only when missing.
-system-packages:
-	@bash scripts/ensure-debian-packages.sh chromium fonts-noto-cjk fonts-noto-color-emoji mosquitto
+system-packages: pdf-packages
+	@bash scripts/ensure-debian-packages.sh chromium fonts-noto-color-emoji mosquitto
+
+# Pango and the Korean font, for the programme's PDF reports (WeasyPrint).
+pdf-packages:
+	@bash scripts/ensure-debian-packages.sh libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk
 
 test: test-sqlite test-postgres
 

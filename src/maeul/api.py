@@ -147,6 +147,7 @@ def _register_routers() -> None:
     api.add_router("/v1", "maeul.directory.api.router")
     api.add_router("/v1", "maeul.welfare.api.router")
     api.add_router("/v1", "maeul.safetynet.api.router")
+    api.add_router("/v1", "maeul.programme.api.router")
 
 
 _register_routers()

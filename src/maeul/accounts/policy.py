@@ -18,6 +18,7 @@ class Scope(StrEnum):
     AREA = "area"  # the eup/myeon/dong the user is assigned to
     GRANTED = "granted"  # households explicitly granted: a helper's assignment, a referral, a guardian link
     OWN = "own"  # the user's own account
+    LOCAL_GOVERNMENT = "local_government"  # the user's own si/gun/gu: its programme applications and grant
 
 
 class Resource(StrEnum):
@@ -43,6 +44,12 @@ class Resource(StrEnum):
     REFERRAL = "referral"  # referrals of a case to a partner organisation's service
     DIRECTORY = "directory"  # the resource directory (organisations and services; no personal data)
     WELFARE_REPORT = "welfare_report"  # coverage, check-in, case and referral figures (aggregates)
+    # The ministry's programme (``maeul.programme``): no personal data of residents in any of these.
+    PROGRAMME_CALL = "programme_call"  # calls for proposals, their caps, deadlines and rubric
+    APPLICATION = "application"  # local governments' applications: plan, budget lines, KPI targets, attachments
+    EVALUATION = "evaluation"  # panels, conflict declarations, scores, ranking, selection and result notices
+    GRANT = "grant"  # awarded grants: budget lines, spending, quarterly reports
+    PROGRAMME_RESULTS = "programme_results"  # sites' KPI figures (suppressed aggregates), baselines, reports
 
 
 class Action(StrEnum):
@@ -97,13 +104,41 @@ _SAFETY_OFFICIAL = {
 
 _ALL_SITE = {action: Scope.SITE for action in (Action.VIEW, Action.CREATE, Action.CHANGE, Action.EXPORT)}
 
+# A local government applies to calls and, once selected, reports its grant's spending.
+_APPLICANT = {
+    Resource.PROGRAMME_CALL: {Action.VIEW: Scope.ALL},
+    Resource.APPLICATION: {
+        Action.VIEW: Scope.LOCAL_GOVERNMENT,
+        Action.CREATE: Scope.LOCAL_GOVERNMENT,
+        Action.CHANGE: Scope.LOCAL_GOVERNMENT,
+    },
+    Resource.GRANT: {Action.VIEW: Scope.LOCAL_GOVERNMENT, Action.CHANGE: Scope.LOCAL_GOVERNMENT},
+}
+
 MATRIX: dict[Role, dict[Resource, dict[Action, Scope]]] = {
+    # The ministry sees sites through aggregates only: no resource holding residents' records is listed here.
     Role.MINISTRY: {
         Resource.SITE: {Action.VIEW: Scope.ALL, Action.CREATE: Scope.ALL},
         Resource.AREA: {Action.VIEW: Scope.ALL, Action.IMPORT: Scope.ALL},
         Resource.EVENTS: {Action.VIEW: Scope.ALL},
         Resource.ACCOUNT: {Action.VIEW: Scope.OWN, Action.CHANGE: Scope.OWN},
         Resource.API_TOKEN: {Action.VIEW: Scope.OWN, Action.CREATE: Scope.OWN, Action.CHANGE: Scope.OWN},
+        Resource.PROGRAMME_CALL: {Action.VIEW: Scope.ALL, Action.CREATE: Scope.ALL, Action.CHANGE: Scope.ALL},
+        Resource.APPLICATION: {Action.VIEW: Scope.ALL, Action.CHANGE: Scope.ALL, Action.EXPORT: Scope.ALL},
+        Resource.EVALUATION: {Action.VIEW: Scope.ALL, Action.CREATE: Scope.ALL, Action.CHANGE: Scope.ALL},
+        Resource.GRANT: {Action.VIEW: Scope.ALL, Action.CHANGE: Scope.ALL, Action.EXPORT: Scope.ALL},
+        Resource.PROGRAMME_RESULTS: {Action.VIEW: Scope.ALL, Action.CHANGE: Scope.ALL, Action.EXPORT: Scope.ALL},
+    },
+    Role.LOCAL_GOVERNMENT: {
+        **_APPLICANT,
+        Resource.ACCOUNT: {Action.VIEW: Scope.OWN, Action.CHANGE: Scope.OWN},
+    },
+    # Outside experts see the applications of their panels (GRANTED), declare conflicts and score.
+    Role.EXPERT: {
+        Resource.PROGRAMME_CALL: {Action.VIEW: Scope.ALL},
+        Resource.APPLICATION: {Action.VIEW: Scope.GRANTED},
+        Resource.EVALUATION: {Action.VIEW: Scope.GRANTED, Action.CREATE: Scope.GRANTED},
+        Resource.ACCOUNT: {Action.VIEW: Scope.OWN, Action.CHANGE: Scope.OWN},
     },
     Role.SITE_ADMIN: {
         Resource.HOUSEHOLD: {
@@ -134,6 +169,8 @@ MATRIX: dict[Role, dict[Resource, dict[Action, Scope]]] = {
         Resource.REFERRAL: dict(_ALL_SITE),
         Resource.DIRECTORY: {**_ALL_SITE, Action.IMPORT: Scope.SITE},
         Resource.WELFARE_REPORT: {Action.VIEW: Scope.SITE, Action.EXPORT: Scope.SITE},
+        **_APPLICANT,
+        Resource.PROGRAMME_RESULTS: {Action.VIEW: Scope.SITE, Action.EXPORT: Scope.SITE},
     },
     Role.WELFARE_OFFICIAL: {
         **_OFFICIAL,

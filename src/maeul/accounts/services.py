@@ -17,8 +17,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from maeul.accounts.models import ApiToken, LoginAttempt, Membership, SecondFactor
-from maeul.accounts.roles import Role
-from maeul.areas.models import Area
+from maeul.accounts.roles import SITELESS_ROLES, Role
+from maeul.areas.models import Area, AreaLevel
 from maeul.protection import fields
 from maeul.sites.models import Site
 
@@ -46,8 +46,10 @@ def create_account(
     email: str = "",
     display_name: str = "",
 ) -> User:
-    if role != Role.MINISTRY and site is None:
-        raise ValueError("every role except the ministry belongs to a site")
+    if role not in SITELESS_ROLES and site is None:
+        raise ValueError("every role except the ministry, experts and local government officers belongs to a site")
+    if role in SITELESS_ROLES and site is not None:
+        raise ValueError(f"the role {role} belongs to no site")
     user = User.objects.create_user(username=username, password=password, email=email, first_name=display_name)
     membership = Membership.objects.create(user=user, role=role, site=site, organisation=organisation, is_demo=is_demo)
     if areas:
@@ -66,7 +68,7 @@ class AccountError(ValueError):
 
 
 # Roles a site administrator may hand out; ministry accounts are created by operators (`maeul accounts create`).
-SITE_ROLES = [r for r in Role if r != Role.MINISTRY]
+SITE_ROLES = [r for r in Role if r not in SITELESS_ROLES]
 
 
 def temporary_password() -> str:
@@ -91,10 +93,14 @@ def open_account(
         raise AccountError("username", "use letters, digits and . _ - @ only")
     if User.objects.filter(username__iexact=username).exists():
         raise AccountError("username", f"the username {username} is taken")
-    if role == Role.MINISTRY and site is not None:
-        raise AccountError("role", "ministry accounts belong to no site")
-    if role != Role.MINISTRY and site is None:
+    if role in SITELESS_ROLES and site is not None:
+        raise AccountError("role", "ministry, expert and local government accounts belong to no site")
+    if role not in SITELESS_ROLES and site is None:
         raise AccountError("role", "this role belongs to a site")
+    if role == Role.LOCAL_GOVERNMENT and (
+        len(area_codes) != 1 or not Area.objects.filter(code__in=area_codes, level=AreaLevel.SIGUNGU).exists()
+    ):
+        raise AccountError("area_codes", "a local government officer's account names its one si/gun/gu code")
     areas = list(Area.objects.filter(code__in=area_codes))
     if site is not None:
         outside = sorted(set(area_codes) - set(site.areas.filter(code__in=area_codes).values_list("code", flat=True)))

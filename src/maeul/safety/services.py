@@ -122,13 +122,16 @@ def _area(principal: Principal, resource: Resource, action: Action, code: str) -
     return area
 
 
-def _event(kind: str, obj: Any, actor: Actor | None, data: dict[str, Any] | None = None) -> None:
+def _event(
+    kind: str, obj: Any, actor: Actor | None, data: dict[str, Any] | None = None, at: datetime | None = None
+) -> None:
     events.record(
         kind,
         site_id=obj.site_id,
         area_code=obj.area_id,
         subject=(type(obj).__name__.lower(), obj.pk),
         actor_role=(actor.principal.role or "") if actor else "",
+        occurred_at=at,
         data=data,
     )
 
@@ -400,9 +403,11 @@ def submit_report(
     source: str = ReportSource.WEB,
     file_anyway: bool = False,
     anonymous_address: str | None = None,
+    now: datetime | None = None,
 ) -> HazardReport:
     """File a hazard report. Raises ``DuplicatesFound`` when open reports of the same category are near,
-    unless ``file_anyway``: the reporter decides. Reports without an account are limited per sender address."""
+    unless ``file_anyway``: the reporter decides. Reports without an account are limited per sender address.
+    ``now`` dates a report filed from history (the demo's past months); it defaults to the clock."""
     if actor is None and anonymous_address:
         _limit_anonymous(anonymous_address)
     cleaned = [photos.clean(raw) for raw in photo_files]  # refuse a bad photo before anything is stored
@@ -437,7 +442,7 @@ def submit_report(
         nearby = nearby_open_reports(site.pk, category.pk, latitude, longitude, settings.hazard_duplicate_radius_m)
         if nearby:
             raise DuplicatesFound(list(nearby))
-    now = timezone.now()
+    now = now or timezone.now()
     user_id = actor.principal.user_id if actor else None
     report = HazardReport.objects.create(
         reference=f"new-{secrets.token_hex(6)}",  # replaced by R-<id> below, once the id is known
@@ -478,7 +483,9 @@ def submit_report(
         )
     if actor is not None and (data.reporter_name or data.reporter_phone or data.reporter_email):
         audit.log(actor, AuditAction.CREATE, REPORTER, object_id=report.pk, site_id=site.pk, area_code=area.code)
-    _event("hazard.reported", report, actor, {"category": category.code, "source": source, "photos": len(cleaned)})
+    _event(
+        "hazard.reported", report, actor, {"category": category.code, "source": source, "photos": len(cleaned)}, now
+    )
     return report
 
 
@@ -913,8 +920,10 @@ def _tell_followers(report: HazardReport, update: ReportUpdate) -> None:
         )
 
 
-def _record(report: HazardReport, actor: Actor, note: str, changes: dict[str, Any]) -> ReportUpdate:
-    now = timezone.now()
+def _record(
+    report: HazardReport, actor: Actor, note: str, changes: dict[str, Any], now: datetime | None = None
+) -> ReportUpdate:
+    now = now or timezone.now()
     report.updated_at = now
     report.status_notes = note
     report.save()
@@ -981,7 +990,8 @@ def recategorise(actor: Actor, report_id: int, category_code: str, note: str = "
 
 
 @transaction.atomic
-def change_status(actor: Actor, report_id: int, data: StatusChange) -> HazardReport:
+def change_status(actor: Actor, report_id: int, data: StatusChange, now: datetime | None = None) -> HazardReport:
+    """``now`` dates a change replayed from history (the demo); it defaults to the clock."""
     report = _handled(actor, report_id)
     before = {"status": report.status}
     if data.status == "duplicate":
@@ -995,12 +1005,13 @@ def change_status(actor: Actor, report_id: int, data: StatusChange) -> HazardRep
                 report=original, user_id=f.user_id, email_encrypted=f.email_encrypted, token=_new_token()
             )
     report.status = data.status
+    now = now or timezone.now()
     if data.status in (ReportStatus.RESOLVED, ReportStatus.REJECTED, ReportStatus.DUPLICATE):
-        report.resolved_at = timezone.now()
+        report.resolved_at = now
     else:
         report.resolved_at = None
-    _record(report, actor, data.note, audit.diff(before, {"status": report.status}))
-    _event(f"hazard.{data.status}", report, actor)
+    _record(report, actor, data.note, audit.diff(before, {"status": report.status}), now)
+    _event(f"hazard.{data.status}", report, actor, at=now)
     return report
 
 
@@ -1501,3 +1512,32 @@ def area_safety(principal: Principal, area_code: str, on: date | None = None) ->
         hours=activity_hours(principal, area.code, today.year),
         kind=catalogue.area_kind(area.name),
     )
+
+
+# --- programme figures ----------------------------------------------------------------------------------------
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
+def programme_figures(site_id: int, since: date, until: date) -> dict[str, float | int | None]:
+    """The site's Type 1 figures for the programme (``maeul.programme``), for ``since`` ≤ day < ``until``:
+    counts and a median only, never a report or a reporter. Hazards reported, those resolved and the median days
+    from filing to resolution, and improvement tasks finished (done, or confirmed by a member)."""
+    start, end = _day_start(since), _day_start(until)
+    reports = HazardReport.objects.filter(site_id=site_id)
+    resolved = reports.filter(status=ReportStatus.RESOLVED, resolved_at__gte=start, resolved_at__lt=end)
+    days = [
+        (done - filed).total_seconds() / 86400
+        for filed, done in resolved.values_list("created_at", "resolved_at")
+        if done is not None
+    ]
+    return {
+        "hazards_reported": reports.filter(created_at__gte=start, created_at__lt=end).count(),
+        "hazards_resolved": len(days),
+        "median_days_to_resolve": round(median(days), 2) if days else None,
+        "tasks_done": ImprovementTask.objects.filter(
+            site_id=site_id, status__in=(TaskStatus.DONE, TaskStatus.CLOSED), done_at__gte=start, done_at__lt=end
+        ).count(),
+    }

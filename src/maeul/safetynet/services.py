@@ -1373,3 +1373,46 @@ def helper_accounts(actor: Actor, keep: int | None = None) -> list[tuple[int, st
         .order_by("user__username")
     )
     return [(m.user_id, m.user.get_username()) for m in rows]
+
+
+# --- programme figures ----------------------------------------------------------------------------------------
+
+
+def programme_figures(site_id: int, since: date, until: date) -> dict[str, float | int | None]:
+    """The site's safety-net figures for the programme (``maeul.programme``), for ``since`` ≤ day < ``until``:
+    counts only, never a household or a helper. Households registered for care (still at home or in hospital)
+    at ``until`` and those with a primary helper then; check-ins against a due date in the period and those made
+    by it (the same rule as the safety-net report)."""
+    end = timezone.make_aware(datetime.combine(until, datetime.min.time()))
+    start = timezone.make_aware(datetime.combine(since, datetime.min.time()))
+    households = Household.objects.filter(
+        site_id=site_id,
+        destroyed_at=None,
+        processing_stopped=False,
+        status__in=(HouseholdStatus.ACTIVE, HouseholdStatus.IN_HOSPITAL),
+        created_at__lt=end,
+    )
+    primary = Assignment.objects.filter(
+        household=OuterRef("pk"), role=AssignmentRole.PRIMARY, started_at__lt=end
+    ).filter(Q(ended_at=None) | Q(ended_at__gte=end))
+    scheduled = CheckIn.objects.filter(household__site_id=site_id, occurred_at__gte=start, occurred_at__lt=end).exclude(
+        due_on=None
+    )
+    on_time = len(
+        [
+            occurred
+            for occurred, due in scheduled.values_list("occurred_at", "due_on")
+            if due is not None and timezone.localtime(occurred).date() <= due
+        ]
+    )
+    total = households.count()
+    covered = households.filter(Exists(primary)).count()
+    due = scheduled.count()
+    return {
+        "households_for_care": total,
+        "households_with_helper": covered,
+        "helper_coverage_share": covered / total if total else None,
+        "check_ins_due": due,
+        "check_ins_on_time": on_time,
+        "check_ins_on_time_share": on_time / due if due else None,
+    }

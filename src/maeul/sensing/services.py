@@ -17,7 +17,7 @@ import csv
 import io
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -1015,3 +1015,20 @@ def device_summary(household_id: int, now: datetime | None = None) -> DeviceSumm
         battery_low=sum(v.health == Health.BATTERY_LOW for v in views),
         last_seen_at=max(seen, default=None),
     )
+
+
+# --- programme figures ----------------------------------------------------------------------------------------
+
+
+def programme_figures(site_id: int, since: date, until: date) -> dict[str, float | int | None]:
+    """The site's monitoring figure for the programme (``maeul.programme``): the households with at least one
+    active device registered before ``until`` — a count, never a household. ``since`` is accepted so that every
+    source answers the same call; a stock has no period."""
+    end = timezone.make_aware(datetime.combine(until, datetime.min.time()))
+    monitored = (
+        Device.objects.filter(site_id=site_id, active=True, created_at__lt=end)
+        .values("household_id")
+        .distinct()
+        .count()
+    )
+    return {"households_monitored": monitored}

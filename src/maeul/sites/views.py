@@ -14,6 +14,7 @@ from maeul.accounts.permissions import requires
 from maeul.accounts.policy import Action, Resource
 from maeul.accounts.principal import request_principal
 from maeul.audit.services import Actor
+from maeul.protection import disclosure
 from maeul.sites import services
 from maeul.sites.models import Site
 from maeul.sites.settings_schema import SiteSettings
@@ -87,7 +88,8 @@ def site_list(request: HttpRequest) -> HttpResponse:
         {
             "site": s,
             "areas": s.areas.count(),
-            "registered": counts.get((s.pk, "household.registered"), 0),
+            # Seen across sites (the ministry), a count of 1 to 4 is not shown.
+            "registered": disclosure.shown_count(counts.get((s.pk, "household.registered"), 0)),
             "settings": json.dumps(s.settings, ensure_ascii=False),
         }
         for s in sites

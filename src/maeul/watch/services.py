@@ -9,10 +9,11 @@ to read.
 from __future__ import annotations
 
 import logging
+import statistics
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -255,12 +256,13 @@ def escalate_due(now: datetime | None = None) -> int:
 # --- a person's actions --------------------------------------------------------------------------------------
 
 
-def acknowledge(actor: Actor, alert_id: int) -> Alert:
+def acknowledge(actor: Actor, alert_id: int, now: datetime | None = None) -> Alert:
+    """``now`` dates an acknowledgement replayed from history (the demo); it defaults to the clock."""
     with transaction.atomic():
         alert = _scoped(actor.principal, alert_id, Action.CHANGE)
         if alert.status != AlertStatus.OPEN:
             return alert
-        now = timezone.now()
+        now = now or timezone.now()
         alert.status = AlertStatus.ACKNOWLEDGED
         alert.acknowledged_at = now
         alert.acknowledged_by_id = actor.principal.user_id
@@ -280,7 +282,8 @@ def acknowledge(actor: Actor, alert_id: int) -> Alert:
     return alert
 
 
-def resolve(actor: Actor, alert_id: int, outcome: str, note: str = "") -> Alert:
+def resolve(actor: Actor, alert_id: int, outcome: str, note: str = "", now: datetime | None = None) -> Alert:
+    """Close an alert with what a person found. ``now`` dates a resolution replayed from history (the demo)."""
     try:
         chosen = Outcome(outcome)
     except ValueError as exc:
@@ -291,7 +294,7 @@ def resolve(actor: Actor, alert_id: int, outcome: str, note: str = "") -> Alert:
         alert = _scoped(actor.principal, alert_id, Action.CHANGE)
         if alert.status == AlertStatus.RESOLVED:
             raise WatchError("status", _("This alert is already resolved."))
-        now = timezone.now()
+        now = now or timezone.now()
         if alert.acknowledged_at is None:
             alert.acknowledged_at = now
             alert.acknowledged_by_id = actor.principal.user_id
@@ -593,3 +596,35 @@ def shifts(site_id: int, start: datetime, end: datetime) -> list[OnCallShift]:
     return list(
         OnCallShift.objects.filter(site_id=site_id, ends_at__gt=start, starts_at__lt=end).select_related("user")
     )
+
+
+# --- programme figures ----------------------------------------------------------------------------------------
+
+
+def programme_figures(site_id: int, since: date, until: date) -> dict[str, float | int | None]:
+    """The site's alert figures for the programme (``maeul.programme``), for ``since`` ≤ day < ``until``: counts
+    and a median only, never an alert or a household. Alerts about people (device health left out) raised in the
+    period, how many a person took (acknowledged, or resolved straight away) and the median minutes from raising
+    to that first human response; alerts resolved in the period with a person's outcome, and how many of those
+    were false alarms."""
+    start = timezone.make_aware(datetime.combine(since, datetime.min.time()))
+    end = timezone.make_aware(datetime.combine(until, datetime.min.time()))
+    person = Alert.objects.filter(site_id=site_id).exclude(kind__in=DEVICE_KINDS)
+    raised = person.filter(raised_at__gte=start, raised_at__lt=end)
+    minutes = [
+        max(0.0, (taken - at).total_seconds() / 60)
+        for at, taken in raised.exclude(acknowledged_at=None).values_list("raised_at", "acknowledged_at")
+        if taken is not None
+    ]
+    resolved = person.filter(status=AlertStatus.RESOLVED, resolved_at__gte=start, resolved_at__lt=end).exclude(
+        outcome=Outcome.RECOVERED
+    )
+    counts = resolved.aggregate(n=Count("pk"), false=Count("pk", filter=Q(outcome=Outcome.FALSE_ALARM)))
+    return {
+        "alerts": raised.count(),
+        "alerts_taken": len(minutes),
+        "median_minutes_to_response": round(statistics.median(minutes), 1) if minutes else None,
+        "alerts_resolved": counts["n"],
+        "false_alarms": counts["false"],
+        "false_alarm_share": counts["false"] / counts["n"] if counts["n"] else None,
+    }

@@ -1,6 +1,7 @@
 """The demo site: Jongno-gu (Seoul) as a Type 2 site with simulated households, one account per role,
-and Yangpyeong-gun as a second (Type 1) site to show that sites are isolated. All names, phones and
-addresses are generated; none belongs to a real person."""
+Yangpyeong-gun as a second (Type 1) site to show that sites are isolated, and — for the ministry's programme —
+Haeundae-gu (Type 2) and Suncheon-si (Type 1) with a few months of activity, and this year's competition run to
+its end. All names, phones and addresses are generated; none belongs to a real person."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from django.utils import timezone
 from maeul.accounts import services as accounts
 from maeul.accounts.models import Membership, SecondFactor
 from maeul.accounts.principal import principal_for
-from maeul.accounts.roles import Role
+from maeul.accounts.roles import SITELESS_ROLES, Role
 from maeul.areas import services as areas
 from maeul.areas.models import Area
 from maeul.audit.services import Actor
@@ -39,7 +40,7 @@ from maeul.safety.schemas import (
 )
 from maeul.sites import services as sites
 from maeul.sites.models import ProgrammeType, Site
-from maeul.web import demo_monitoring, demo_safetynet
+from maeul.web import demo_monitoring, demo_programme, demo_safetynet
 
 DEMO_PASSWORD = "maeul-demo-2026"  # noqa: S105 — demo accounts only, printed by `maeul run`
 DEMO_SITE = "jongno"
@@ -111,7 +112,22 @@ DEMO_ACCOUNTS = [
     DemoAccount(
         "yangpyeong-admin", Role.SITE_ADMIN, "administrator of the second site (isolation)", "양평군 사업 관리자"
     ),
+    DemoAccount(
+        "haeundae-admin", Role.SITE_ADMIN, "Haeundae-gu site administrator (grant, reports)", "해운대구 사업 관리자"
+    ),
+    DemoAccount(
+        "suncheon-admin", Role.SITE_ADMIN, "Suncheon-si site administrator (grant, reports)", "순천시 사업 관리자"
+    ),
+    DemoAccount(
+        "localgov", Role.LOCAL_GOVERNMENT, "programme officer of 강릉시 (applied, not a site)", "강릉시 사업 담당"
+    ),
+    DemoAccount("expert", Role.EXPERT, "outside expert on the evaluation panel", "김지현 교수"),
+    DemoAccount("expert-2", Role.EXPERT, "outside expert (declared one conflict of interest)", "이상훈 연구위원"),
+    DemoAccount("expert-3", Role.EXPERT, "outside expert", "박은정 연구원"),
 ]
+# Where each site account belongs (the rest of the site accounts are Jongno's).
+SITE_OF_ACCOUNT = {"yangpyeong-admin": "yangpyeong", "haeundae-admin": "haeundae", "suncheon-admin": "suncheon"}
+LOCALGOV_SIGUNGU = "5115000000"  # 강원특별자치도 강릉시
 
 
 def demo_loaded() -> bool:
@@ -189,6 +205,11 @@ def load_demo(households: int = 120, seed: int = 2026) -> dict[str, str]:
         or "4183000000"
     )
     yangpyeong = sites.create_site("yangpyeong", "경기도 양평군", yangpyeong_code, ProgrammeType.SAFETY, is_demo=True)
+    by_slug = {DEMO_SITE: jongno, "yangpyeong": yangpyeong}
+    for new in demo_programme.NEW_SITES:
+        by_slug[new.slug] = sites.create_site(
+            new.slug, new.name, new.sigungu, ProgrammeType(new.programme_type), is_demo=True
+        )
     cheongun = Area.objects.get(code="1111051500")
     sajik = Area.objects.get(code="1111053000")
     area_of = {
@@ -202,17 +223,16 @@ def load_demo(households: int = 120, seed: int = 2026) -> dict[str, str]:
     secrets: dict[str, str] = {}
     users = {}
     for account in DEMO_ACCOUNTS:
-        site = (
-            None
-            if account.role == Role.MINISTRY
-            else (yangpyeong if account.username.startswith("yangpyeong") else jongno)
-        )
+        site = None if account.role in SITELESS_ROLES else by_slug[SITE_OF_ACCOUNT.get(account.username, DEMO_SITE)]
+        areas_of_account = area_of.get(account.username)
+        if account.role == Role.LOCAL_GOVERNMENT:
+            areas_of_account = [Area.objects.get(code=LOCALGOV_SIGUNGU)]
         user = accounts.create_account(
             account.username,
             DEMO_PASSWORD,
             account.role,
             site=site,
-            areas=area_of.get(account.username),
+            areas=areas_of_account,
             is_demo=True,
             organisation="종로노인종합복지관" if account.role == Role.PARTNER_STAFF else "",
             display_name=account.display_name,
@@ -252,6 +272,11 @@ def load_demo(households: int = 120, seed: int = 2026) -> dict[str, str]:
         jongno, watched, admin_actor, welfare, on_call=[users["welfare"].pk, users["safety"].pk]
     )
     demo_safetynet.load_safetynet(jongno, users, rng)
+    for new in demo_programme.NEW_SITES:
+        demo_programme.load_site_activity(by_slug[new.slug], users[new.admin], rng, household_input)
+    demo_programme.load_competition(
+        by_slug, users, [users["expert"], users["expert-2"], users["expert-3"]], users["localgov"], rng
+    )
     return secrets
 
 

@@ -28,6 +28,7 @@ SEED = 2026
 # The live simulator continues the same homes from the moment `maeul run` starts.
 SIMULATION_ARGS = ["--households", str(MONITORED), "--seed", str(SEED)]
 _OUTCOMES = ["false_alarm", "person_fine", "person_fine", "needed_help"]
+_RESPONSE_MINUTES = [8, 14, 22, 35, 11, 48, 17, 26]
 
 
 def load_monitoring(site: Site, homes: list[HouseholdView], admin: Actor, official: Actor, on_call: list[int]) -> None:
@@ -99,7 +100,9 @@ def _past_alerts(site: Site, household_of: dict[str, int], start: datetime, now:
         services.raise_alert(site.pk, int(alert.household), alert, alert.raised_at)
     older = Alert.objects.filter(site=site, raised_at__lt=now - timedelta(days=1)).exclude(status=AlertStatus.RESOLVED)
     for n, handled in enumerate(older.order_by("pk")):
-        services.resolve(official, handled.pk, _OUTCOMES[n % len(_OUTCOMES)], "")
+        # Taken by a person some minutes after it was raised, as the response-time figures then show.
+        taken = handled.raised_at + timedelta(minutes=_RESPONSE_MINUTES[n % len(_RESPONSE_MINUTES)])
+        services.resolve(official, handled.pk, _OUTCOMES[n % len(_OUTCOMES)], "", now=taken)
 
 
 def _stored_events(household_ids: list[int], start: datetime) -> list[detectors.Event]:

@@ -14,6 +14,7 @@ from maeul.accounts.roles import Role
 from maeul.areas.models import Area
 from maeul.audit.services import Actor
 from maeul.events.models import DomainEvent
+from maeul.protection import disclosure
 from maeul.sites.models import Site
 
 
@@ -37,7 +38,9 @@ def home(request: HttpRequest) -> HttpResponse:
         sites = list(Site.objects.all())
         for s in sites:
             s.area_count = s.areas.count()  # type: ignore[attr-defined]
-            s.registered = registered.get((s.pk, "household.registered"), 0)  # type: ignore[attr-defined]
+            s.registered = disclosure.shown_count(  # type: ignore[attr-defined]
+                registered.get((s.pk, "household.registered"), 0)
+            )
         context["sites"] = sites
     household_scope = principal.scope(Resource.HOUSEHOLD, Action.VIEW)
     if household_scope in (Scope.SITE, Scope.AREA) or principal.role == Role.BODY_MEMBER:

@@ -10,7 +10,7 @@ import polib
 import pytest
 from django.test import Client
 
-from maeul.accounts.roles import Role
+from maeul.accounts.roles import SITELESS_ROLES, Role
 from maeul.conftest import CHEONGUN, signed_in
 from maeul.people.models import Household
 
@@ -20,7 +20,7 @@ SRC = Path(__file__).resolve().parents[2]
 @pytest.mark.django_db
 def test_every_role_has_a_home_page(site, make_user, household) -> None:  # type: ignore[no-untyped-def]
     for role in Role:
-        user = make_user(role, None if role == Role.MINISTRY else site, [CHEONGUN])
+        user = make_user(role, None if role in SITELESS_ROLES else site, [CHEONGUN])
         response = signed_in(user).get("/")
         assert response.status_code == 200, role
     ministry_page = signed_in(make_user(Role.MINISTRY)).get("/").content.decode()
