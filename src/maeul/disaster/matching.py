@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import shapely
@@ -40,7 +41,7 @@ class HouseholdTable:
     area: np.ndarray
     lat: np.ndarray
     lon: np.ndarray
-    rows: list[tuple[object, ...]] = field(default_factory=list)  # the full rows, for priorities
+    rows: list[tuple[Any, ...]] = field(default_factory=list)  # the full rows, for priorities
 
     @property
     def size(self) -> int:
@@ -76,7 +77,7 @@ def load_households(site_id: int) -> HouseholdTable:
     area = np.array([r[1] for r in rows], dtype="U10") if rows else np.array([], dtype="U10")
     lat = np.fromiter((np.nan if r[2] is None else r[2] for r in rows), dtype=np.float64, count=n)
     lon = np.fromiter((np.nan if r[3] is None else r[3] for r in rows), dtype=np.float64, count=n)
-    return HouseholdTable(ids, area, lat, lon, rows)  # type: ignore[arg-type]
+    return HouseholdTable(ids, area, lat, lon, rows)
 
 
 @dataclass
@@ -144,7 +145,8 @@ def _haversine_km(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float) ->
     dphi = p1 - p2
     dlmb = np.radians(lon) - math.radians(lon0)
     h = np.sin(dphi / 2) ** 2 + np.cos(p1) * math.cos(p2) * np.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
+    distance: np.ndarray = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
+    return distance
 
 
 def _centroid_in(area: Area, test: object) -> bool:
@@ -225,10 +227,10 @@ def match_area(
         touched |= inside
         if not found and not inside.any():
             # Too small to hold a centroid or a home: the eup/myeon/dong at its centre, whole.
-            code = _containing_area(geo, *centre)
-            if code is not None:
-                codes.setdefault(code, MatchedBy.GEOMETRY)
-                whole.add(code)
+            around = _containing_area(geo, *centre)
+            if around is not None:
+                codes.setdefault(around, MatchedBy.GEOMETRY)
+                whole.add(around)
     for code in np.unique(table.area[touched]).tolist() if table.size else []:
         codes.setdefault(str(code), MatchedBy.HOUSEHOLD)
 
@@ -242,7 +244,8 @@ def match_area(
         if not named:
             unmatched.append((name, value))
         for code in named:
-            codes[code] = by if codes.get(code) in (None, MatchedBy.HOUSEHOLD) else codes[code]
+            if codes.get(code) in (None, MatchedBy.HOUSEHOLD):
+                codes[code] = by
             whole.add(code)
 
     if table.size:

@@ -135,6 +135,65 @@ class AlertSource(models.Model):
         return self.name
 
 
+# --- responses ------------------------------------------------------------------------------------------------
+
+
+class Origin(models.TextChoices):
+    CAP = "cap", _("CAP alert")
+    MANUAL = "manual", _("Activated by an official")
+
+
+class ResponseStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    CANCELLED = "cancelled", _("Alert cancelled")
+    CLOSED = "closed", _("Closed")
+
+
+class Response(models.Model):
+    """One activation: a hazard over some eup/myeon/dong of a site, and the roll-call it started."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    hazard = models.CharField(max_length=12, choices=Hazard.choices)
+    level = models.CharField(max_length=8, choices=Level.choices, blank=True)
+    origin = models.CharField(max_length=8, choices=Origin.choices)
+    status = models.CharField(max_length=10, choices=ResponseStatus.choices, default=ResponseStatus.ACTIVE)
+    title = models.CharField(max_length=200)
+    # From the alert (public warning text, as issued); blank for a manual activation unless typed in.
+    event = models.CharField(max_length=200, blank=True)
+    headline = models.CharField(max_length=300, blank=True)
+    instruction = models.TextField(blank=True)
+    severity = models.CharField(max_length=10, blank=True)
+    urgency = models.CharField(max_length=10, blank=True)
+    certainty = models.CharField(max_length=10, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    cap_keys = models.JSONField(default=list, help_text="“sender,identifier” of every CAP message applied to it")
+    shapes = models.JSONField(default=list, help_text="The alert's areas as received (CAP order: lat,lon)")
+    areas: models.ManyToManyField[Area, ResponseArea] = models.ManyToManyField(
+        Area, through="ResponseArea", related_name="+"
+    )
+    activated_at = models.DateTimeField(db_index=True)
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reach_by = models.DateTimeField(help_text="Every household is to be reached by then (the plan's time)")
+    completed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the last household on the roll-call was accounted for"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    indoor_checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-activated_at"]
+        indexes = [models.Index(fields=["site", "status", "activated_at"], name="response_site_status")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class Channel(models.TextChoices):
     PUSH = "push", _("HTTP POST")
     POLL = "poll", _("Feed")
@@ -169,7 +228,7 @@ class CapMessage(models.Model):
     outcome = models.CharField(max_length=10, choices=MessageOutcome.choices)
     reason = models.CharField(max_length=40, blank=True)
     detail = models.CharField(max_length=1000, blank=True)
-    responses = models.ManyToManyField("Response", blank=True, related_name="messages")
+    responses = models.ManyToManyField(Response, blank=True, related_name="messages")
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -177,63 +236,6 @@ class CapMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.msg_type} {self.identifier}"
-
-
-# --- responses ------------------------------------------------------------------------------------------------
-
-
-class Origin(models.TextChoices):
-    CAP = "cap", _("CAP alert")
-    MANUAL = "manual", _("Activated by an official")
-
-
-class ResponseStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
-    CANCELLED = "cancelled", _("Alert cancelled")
-    CLOSED = "closed", _("Closed")
-
-
-class Response(models.Model):
-    """One activation: a hazard over some eup/myeon/dong of a site, and the roll-call it started."""
-
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
-    hazard = models.CharField(max_length=12, choices=Hazard.choices)
-    level = models.CharField(max_length=8, choices=Level.choices, blank=True)
-    origin = models.CharField(max_length=8, choices=Origin.choices)
-    status = models.CharField(max_length=10, choices=ResponseStatus.choices, default=ResponseStatus.ACTIVE)
-    title = models.CharField(max_length=200)
-    # From the alert (public warning text, as issued); blank for a manual activation unless typed in.
-    event = models.CharField(max_length=200, blank=True)
-    headline = models.CharField(max_length=300, blank=True)
-    instruction = models.TextField(blank=True)
-    severity = models.CharField(max_length=10, blank=True)
-    urgency = models.CharField(max_length=10, blank=True)
-    certainty = models.CharField(max_length=10, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    cap_keys = models.JSONField(default=list, help_text="“sender,identifier” of every CAP message applied to it")
-    shapes = models.JSONField(default=list, help_text="The alert's areas as received (CAP order: lat,lon)")
-    areas = models.ManyToManyField(Area, through="ResponseArea", related_name="+")
-    activated_at = models.DateTimeField(db_index=True)
-    activated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    reach_by = models.DateTimeField(help_text="Every household is to be reached by then (the plan's time)")
-    completed_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the last household on the roll-call was accounted for"
-    )
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
-    closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    indoor_checked_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-activated_at"]
-        indexes = [models.Index(fields=["site", "status", "activated_at"], name="response_site_status")]
-
-    def __str__(self) -> str:
-        return self.title
 
 
 class MatchedBy(models.TextChoices):

@@ -928,9 +928,11 @@ def _add_entries(response: Response, plan: ResponsePlan, table: matching.Househo
     due = response.reach_by if response.reach_by > now else now + timedelta(minutes=plan.reach_within_minutes)
     first_step = due + timedelta(minutes=(plan.escalation_minutes or [0])[0])
     turn: Counter[str] = Counter()
-    rows = []
+    rows: list[tuple[Any, ...]] = []
+    helper_id: int | None
+    member_id: int | None
     for (priority, reasons), row in scored:
-        hid, area = row[0], row[1]
+        hid, area = int(row[0]), str(row[1])
         helper_id, assignee = ctx.helpers.get(hid, (None, None))
         member_id = None
         if helper_id is None and ctx.members.get(area):
@@ -959,7 +961,7 @@ def _insert_entries(rows: list[tuple[Any, ...]]) -> None:
     columns = ", ".join(_ENTRY_COLUMNS)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
         else:
@@ -1619,17 +1621,17 @@ def _rows(entries: Sequence[RollCallEntry], now: datetime, *, personal: bool) ->
     households = {
         h.pk: h for h in Household.objects.filter(pk__in=[e.household_id for e in entries]).select_related("area")
     }
-    people: dict[int, Person] = {}
+    residents: dict[int, Person] = {}
     if personal:
         for person in Person.objects.filter(household_id__in=list(households)).order_by(
             "household_id", "-is_primary", "id"
         ):
-            people.setdefault(person.household_id, person)
+            residents.setdefault(person.household_id, person)
     labels = _assignee_labels(entries)
     rows = []
     for e in entries:
         h = households[e.household_id]
-        person = people.get(e.household_id)
+        resident = residents.get(e.household_id)
         rows.append(
             EntryRow(
                 id=e.pk, household_id=e.household_id, reference=h.reference, area_code=e.area_id, area_name=h.area.name,
@@ -1637,8 +1639,9 @@ def _rows(entries: Sequence[RollCallEntry], now: datetime, *, personal: bool) ->
                 status_label=str(EntryStatus(e.status).label), assignee=labels[e.pk], attempts=e.attempts,
                 last_contact_at=e.last_contact_at, due_at=e.due_at, overdue=e.status in OUTSTANDING and e.due_at < now,
                 escalation_level=e.escalation_level, indoor_celsius=e.indoor_celsius, in_area=e.in_area,
-                name=fields.decrypt(person.name_encrypted) if person else "",
-                phone=format_phone(fields.decrypt(person.phone_encrypted)) if person and person.phone_encrypted else "",
+                name=fields.decrypt(resident.name_encrypted) if resident else "",
+                phone=format_phone(fields.decrypt(resident.phone_encrypted))
+                if resident and resident.phone_encrypted else "",
                 address=" ".join(filter(None, [fields.decrypt(h.address_encrypted),
                                                fields.decrypt(h.address_detail_encrypted)]))
                 if personal else "",
@@ -1859,7 +1862,7 @@ def report(actor: Actor, response_id: int, now: datetime | None = None) -> Repor
     names = dict(response.areas.values_list("code", "name"))
     areas = [AreaLine(c, names.get(c, c), _counts(entries.filter(area_id=c), now))
              for c in sorted(set(entries.values_list("area_id", flat=True)))]  # fmt: skip
-    accounted = list(entries.filter(in_area=True, accounted_at__isnull=False).values_list("accounted_at", flat=True))
+    accounted = [at for at in entries.filter(in_area=True).values_list("accounted_at", flat=True) if at is not None]
     minutes = [(at - response.activated_at).total_seconds() / 60 for at in accounted]
     review = Review.objects.filter(response=response).first()
     return Report(
@@ -2040,9 +2043,8 @@ def programme_figures(site_id: int, since: date, until: date) -> dict[str, float
     to_reach, reached = int(totals["to_reach"] or 0), int(totals["reached"] or 0)
     reach_minutes = [
         (accounted - activated[response_id]).total_seconds() / 60
-        for response_id, accounted in entries.filter(accounted_at__isnull=False).values_list(
-            "response_id", "accounted_at"
-        )
+        for response_id, accounted in entries.values_list("response_id", "accounted_at")
+        if accounted is not None
     ]
     return {
         "activations": len(responses),
