@@ -63,7 +63,9 @@ def town(site: Site, make_user: MakeUser) -> Town:
     home("bedridden", CHEONGUN, 37.5850, 126.9690, bedridden=True, housing_type="rooftop")
     home("alone", CHEONGUN, 37.5830, 126.9700, living_alone=True, housing_type="apartment", care_level=1,
          contacts=[ContactInput(name="김딸", relation="딸", phone="010-7777-1234", receives_alerts=True)])  # fmt: skip
-    home("sajik", SAJIK, 37.5740, 126.9700, living_alone=False, older_adult=False, care_level=1, housing_type="apartment")
+    home(
+        "sajik", SAJIK, 37.5740, 126.9700, living_alone=False, older_adult=False, care_level=1, housing_type="apartment"
+    )
     # Registered in 청운효자동 without coordinates: counted by its area.
     home("nocoords", CHEONGUN, None, None, living_alone=False, care_level=2, housing_type="apartment")
     # 청운효자동 by registration, but its point lies outside the polygon (north of 37.592): not in the heat alert.

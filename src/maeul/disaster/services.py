@@ -2059,3 +2059,13 @@ def programme_figures(site_id: int, since: date, until: date) -> dict[str, float
         "median_minutes_to_reach_household": round(median(reach_minutes), 1) if reach_minutes else None,
         "lessons_made_tasks": Lesson.objects.filter(review__response_id__in=ids, task_id__isnull=False).count(),
     }
+
+
+def outstanding_for(principal: Principal) -> int:
+    """How many households handed to this helper or member are still to be reached in running responses."""
+    return (
+        visible_entries(principal)
+        .filter(in_area=True, status__in=OUTSTANDING)
+        .exclude(response__status=ResponseStatus.CLOSED)
+        .count()
+    )

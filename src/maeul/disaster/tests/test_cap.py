@@ -29,7 +29,12 @@ def test_every_example_and_vector_validates_against_the_official_schema(name: st
 
 def test_a1_homeland_security_advisory_has_no_shapes_and_no_hazard_maeul_handles() -> None:
     alert = cap.parse(read("oasis_cap12_appendix_a1.xml"))
-    assert (alert.identifier, alert.msg_type, alert.status, alert.scope) == ("43b080713727", "Alert", "Actual", "Public")
+    assert (alert.identifier, alert.msg_type, alert.status, alert.scope) == (
+        "43b080713727",
+        "Alert",
+        "Actual",
+        "Public",
+    )
     info = alert.infos[0]
     assert (info.event, info.urgency, info.severity, info.certainty) == (
         "Homeland Security Advisory System Update",
@@ -46,9 +51,7 @@ def test_a1_homeland_security_advisory_has_no_shapes_and_no_hazard_maeul_handles
 def test_a2_thunderstorm_polygon_is_read_as_lat_lon_and_geocodes_kept() -> None:
     alert = cap.parse(read("oasis_cap12_appendix_a2.xml"))
     area = alert.infos[0].areas[0]
-    assert area.polygons == [
-        [(38.47, -120.14), (38.34, -119.95), (38.52, -119.74), (38.62, -119.89), (38.47, -120.14)]
-    ]
+    assert area.polygons == [[(38.47, -120.14), (38.34, -119.95), (38.52, -119.74), (38.62, -119.89), (38.47, -120.14)]]
     assert area.geocodes == [("SAME", "006109"), ("SAME", "006009"), ("SAME", "006003")]
     assert alert.infos[0].expires == datetime(2003, 6, 17, 23, 0, tzinfo=UTC)
     assert alert.infos[0].event_codes == [("SAME", "SVR")]
@@ -168,7 +171,9 @@ def test_feeds_list_their_alert_links() -> None:
         <link type="application/cap+xml" href="https://x/a.xml"/></entry>
         <entry><link href="https://x/b.xml"/></entry></feed>"""
     assert cap.feed_links(atom) == ["https://x/a.xml", "https://x/b.xml"]
-    rss = b"<rss><channel><item><link> https://x/c.xml </link></item><item><title>no link</title></item></channel></rss>"
+    rss = (
+        b"<rss><channel><item><link> https://x/c.xml </link></item><item><title>no link</title></item></channel></rss>"
+    )
     assert cap.feed_links(rss) == ["https://x/c.xml"]
     with pytest.raises(cap.CapError) as caught:
         cap.feed_links(b"<html/>")

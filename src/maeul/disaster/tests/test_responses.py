@@ -66,7 +66,10 @@ def test_roll_call_is_ordered_by_priority_with_reasons_and_split_by_assignment(t
     assert entries[0].reasons.split(",")[:1] == ["bedridden"] and "rooftop" in entries[0].reasons
     by_home = {e.household_id: e for e in entries}
     # The bedridden resident's own helper; the others of 청운효자동 to its member; 사직동 has no member: officials.
-    assert (by_home[h["bedridden"]].helper_id, by_home[h["bedridden"]].assignee_id) == (town.helper_id, town.helper_user.pk)
+    assert (by_home[h["bedridden"]].helper_id, by_home[h["bedridden"]].assignee_id) == (
+        town.helper_id,
+        town.helper_user.pk,
+    )
     assert by_home[h["alone"]].member_id == town.member_id and by_home[h["alone"]].assignee_id == town.member_user.pk
     assert by_home[h["nocoords"]].member_id == town.member_id
     assert (by_home[h["sajik"]].helper_id, by_home[h["sajik"]].member_id, by_home[h["sajik"]].assignee_id) == (

@@ -37,7 +37,9 @@ NOW = datetime.fromisoformat("2026-08-03T10:00:00+09:00")  # a Monday, in office
 
 
 def heat(town: Town, now: datetime = NOW) -> Response:
-    return services.receive(vector("ko_heat_polygon.xml"), channel=Channel.PUSH, site_list=[town.site], now=now).responses[0]
+    return services.receive(
+        vector("ko_heat_polygon.xml"), channel=Channel.PUSH, site_list=[town.site], now=now
+    ).responses[0]
 
 
 def entry_of(response: Response, household_id: int) -> RollCallEntry:
@@ -146,7 +148,9 @@ def test_dangerous_indoor_temperature_moves_a_home_up_during_a_heat_wave(town: T
     home = town.homes["sajik"]
     device = Device.objects.create(site=town.site, household_id=home, protocol="zigbee2mqtt", identity="t1",
                                    kinds=["temperature"], last_seen_at=NOW)  # fmt: skip
-    Reading.objects.create(device=device, household_id=home, kind="temperature", value=33.4, at=NOW - timedelta(minutes=10))
+    Reading.objects.create(
+        device=device, household_id=home, kind="temperature", value=33.4, at=NOW - timedelta(minutes=10)
+    )
     response = heat(town)
     entry = entry_of(response, home)
     assert entry.indoor_celsius == 33.4 and "indoor_hot" in entry.reasons
@@ -168,7 +172,9 @@ def test_an_official_activates_by_hand_only_in_their_own_areas(town: Town) -> No
         services.activate_manual(official, ManualActivation(hazard="cold", title="한파", area_codes=[HYEHWA]))
     assert refused.value.code == "area_not_allowed"
     response = services.activate_manual(
-        official, ManualActivation(hazard="cold", level="warning", title="청운효자동 한파 대응", area_codes=[CHEONGUN]), now=NOW
+        official,
+        ManualActivation(hazard="cold", level="warning", title="청운효자동 한파 대응", area_codes=[CHEONGUN]),
+        now=NOW,
     )
     h = town.homes
     assert set(RollCallEntry.objects.filter(response=response).values_list("household_id", flat=True)) == {
@@ -181,7 +187,9 @@ def test_lessons_become_improvement_tasks_of_the_area(town: Town) -> None:
     response = heat(town)
     official = actor_of(town.official)
     services.save_review(official, response.pk, "도우미 연락이 빨랐음", "사직동 협의체 위원이 없음", now=NOW)
-    lesson = services.add_lesson(official, response.pk, LessonInput(area_code=SAJIK, text="사직동 안전협의체 위원 충원"))
+    lesson = services.add_lesson(
+        official, response.pk, LessonInput(area_code=SAJIK, text="사직동 안전협의체 위원 충원")
+    )
     task = ImprovementTask.objects.get(pk=lesson.task_id)
     assert (task.area_id, task.source, task.title) == (SAJIK, "review", "사직동 안전협의체 위원 충원")
     with pytest.raises(DisasterError) as refused:
@@ -197,7 +205,9 @@ def test_a_welfare_official_keeps_a_lesson_for_a_safety_official_to_turn_into_a_
     with pytest.raises(DisasterError) as refused:
         services.add_lesson(welfare, response.pk, LessonInput(area_code=CHEONGUN, text="무더위쉼터 연장"))
     assert refused.value.code == "not_allowed"
-    lesson = services.add_lesson(welfare, response.pk, LessonInput(area_code=CHEONGUN, text="무더위쉼터 연장", make_task=False))
+    lesson = services.add_lesson(
+        welfare, response.pk, LessonInput(area_code=CHEONGUN, text="무더위쉼터 연장", make_task=False)
+    )
     assert lesson.task_id is None
     assert services.lesson_to_task(actor_of(town.official), lesson.pk).task_id is not None
 
