@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from maeul.areas.models import Area
 from maeul.people.models import EmergencyContact, Household
@@ -29,9 +30,10 @@ class Hazard(models.TextChoices):
 
 
 class Level(models.TextChoices):
-    ADVISORY = "advisory", _("Advisory")
-    WARNING = "warning", _("Warning")
-    NONE = "", _("Not stated")
+    # Korean weather warnings are 주의보 (advisory) and 경보 (warning); "Warning" alone means 주의 elsewhere.
+    ADVISORY = "advisory", pgettext_lazy("weather warning level", "Advisory")
+    WARNING = "warning", pgettext_lazy("weather warning level", "Warning")
+    NONE = "", pgettext_lazy("weather warning level", "Not stated")
 
 
 class Audience(models.TextChoices):
