@@ -23,13 +23,14 @@ from maeul.safetynet.models import HelperKind
 from maeul.safetynet.schemas import AssignmentInput, HelperInput
 from maeul.sites.models import Site
 
-VECTORS = Path(__file__).resolve().parent / "tests" / "cap"
+SAMPLES = Path(__file__).resolve().parent / "data" / "samples"  # Korean alerts over Jongno-gu (also the demo's)
+OASIS = Path(__file__).resolve().parent / "tests" / "cap"  # the four examples of the CAP 1.2 specification
 MUAK, GYONAM, HYEHWA, IHWA = "1111057000", "1111058000", "1111065000", "1111064000"
 JONGNO1234, JONGNO56 = "1111061500", "1111063000"
 
 
 def vector(name: str) -> bytes:
-    return (VECTORS / name).read_bytes()
+    return ((OASIS if name.startswith("oasis") else SAMPLES) / name).read_bytes()
 
 
 @dataclass
