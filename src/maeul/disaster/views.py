@@ -491,7 +491,8 @@ def zones(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, _errors(exc))
         except ImportRejected as exc:
-            messages.error(request, "; ".join(f"{_('row')} {e.row} {e.column}: {e.message}" for e in exc.errors[:20]))
+            row = _("Row")
+            messages.error(request, "; ".join(f"{row} {e.row} {e.column}: {e.message}" for e in exc.errors[:20]))
         except (DisasterError, NotFound) as exc:
             messages.error(request, getattr(exc, "message", str(exc)))
         return redirect("disaster_zones")
