@@ -2,7 +2,6 @@
 
 CAP messages are posted by their senders with the sender's own token (``cap_api``), not through this router."""
 
-
 from datetime import datetime
 
 from django.http import HttpRequest

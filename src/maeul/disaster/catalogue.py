@@ -307,5 +307,33 @@ def weights_for(hazard: str) -> dict[str, int]:
     return {**BASE_WEIGHTS, **HAZARD_WEIGHTS.get(Hazard(hazard), {})}
 
 
-def reason_labels(codes: str) -> list[str]:
-    return [str(REASON_LABELS.get(code, code)) for code in codes.split(",") if code]
+# A roll-call entry stores its reasons as bits, in this order (appending keeps stored values valid).
+REASON_CODES = (
+    "bedridden",
+    "disability",
+    "living_alone",
+    "older_adult",
+    "care_high",
+    "care_medium",
+    "chronic_illness",
+    "financial_crisis",
+    "semi_basement",
+    "rooftop",
+    "goshiwon",
+    "no_cooling",
+    "no_heating",
+    "needs_evacuation_help",
+    "indoor_hot",
+    "indoor_cold",
+    "open_alert",
+    "quiet",
+)
+BIT = {code: 1 << i for i, code in enumerate(REASON_CODES)}
+
+
+def reason_codes(bits: int) -> list[str]:
+    return [code for code in REASON_CODES if bits & BIT[code]]
+
+
+def reason_labels(bits: int) -> list[str]:
+    return [str(REASON_LABELS[code]) for code in reason_codes(bits)]

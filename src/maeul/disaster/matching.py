@@ -17,10 +17,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import shapely
+from django.db import connection
 from shapely.geometry import Point, Polygon, shape
 
 from maeul.areas import services as areas
@@ -35,49 +35,53 @@ EARTH_RADIUS_KM = 6371.0088
 
 @dataclass
 class HouseholdTable:
-    """The households a roll-call may include (in the register, active, still processed), as columns."""
+    """The households a roll-call may include (in the register, active, still processed), as numpy columns: what
+    matching and ordering need, nothing personal."""
 
     ids: np.ndarray
     area: np.ndarray
     lat: np.ndarray
     lon: np.ndarray
-    rows: list[tuple[Any, ...]] = field(default_factory=list)  # the full rows, for priorities
+    flags: dict[str, np.ndarray] = field(default_factory=dict)  # living_alone, …, bedridden: bool columns
+    care: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
+    housing: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype="U16"))
 
     @property
     def size(self) -> int:
         return int(self.ids.size)
 
 
-ROW_FIELDS = (
-    "id",
-    "area_id",
-    "latitude",
-    "longitude",
-    "living_alone",
-    "older_adult",
-    "disability",
-    "chronic_illness",
-    "bedridden",
-    "financial_crisis",
-    "care_level",
-    "housing_type",
-)
+FLAG_COLUMNS = ("living_alone", "older_adult", "disability", "chronic_illness", "bedridden", "financial_crisis")
 
 
 def load_households(site_id: int) -> HouseholdTable:
-    rows = list(
-        Household.objects.filter(
-            site_id=site_id, destroyed_at=None, processing_stopped=False, status=HouseholdStatus.ACTIVE
-        )
-        .order_by()
-        .values_list(*ROW_FIELDS)
+    """One query, read as plain tuples: through the ORM, building 100,000 rows (and converting each boolean on
+    SQLite) takes most of the 2-second budget of a roll-call."""
+    household = Household._meta
+    columns = ["id", "area_id", "latitude", "longitude", *FLAG_COLUMNS, "care_level", "housing_type"]
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {household.db_table}"  # noqa: S608 — fixed names only
+        " WHERE site_id = %s AND destroyed_at IS NULL AND processing_stopped = %s AND status = %s"
     )
-    n = len(rows)
-    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
-    area = np.array([r[1] for r in rows], dtype="U10") if rows else np.array([], dtype="U10")
-    lat = np.fromiter((np.nan if r[2] is None else r[2] for r in rows), dtype=np.float64, count=n)
-    lon = np.fromiter((np.nan if r[3] is None else r[3] for r in rows), dtype=np.float64, count=n)
-    return HouseholdTable(ids, area, lat, lon, rows)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [site_id, False, HouseholdStatus.ACTIVE.value])
+        rows = cursor.fetchall()
+    if not rows:
+        empty = np.zeros(0, dtype=bool)
+        return HouseholdTable(
+            np.zeros(0, dtype=np.int64), np.zeros(0, dtype="U10"), np.zeros(0), np.zeros(0),
+            {f: empty for f in FLAG_COLUMNS},
+        )  # fmt: skip
+    cols = list(zip(*rows, strict=True))
+    return HouseholdTable(
+        ids=np.array(cols[0], dtype=np.int64),
+        area=np.array(cols[1], dtype="U10"),
+        lat=np.array(cols[2], dtype=np.float64),  # None becomes NaN
+        lon=np.array(cols[3], dtype=np.float64),
+        flags={name: np.array(cols[4 + i], dtype=bool) for i, name in enumerate(FLAG_COLUMNS)},
+        care=np.array(cols[10], dtype=np.int8),
+        housing=np.array(cols[11], dtype="U16"),
+    )
 
 
 @dataclass

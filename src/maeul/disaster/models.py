@@ -329,15 +329,31 @@ class RollCallEntry(models.Model):
     """One household to reach in a response. ``priority`` orders the list (``reasons`` say why); the assignee is
     the household's helper, else a consultative body member of its area, else nobody (the area's officials)."""
 
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="entries")
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="+")
-    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
+    # 100,000 of these are written in one go when an alert arrives. Database-level foreign keys (a check per row
+    # and column) and an index per key would take most of the 2 seconds; Django still applies ``on_delete``, and
+    # the indexes below serve the board, one's own list, the escalation timer and a household's history.
+    response = models.ForeignKey(
+        Response, on_delete=models.CASCADE, related_name="entries", db_constraint=False, db_index=False
+    )
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False)
     priority = models.SmallIntegerField()
-    reasons = models.CharField(max_length=300, blank=True, help_text="Comma-separated reason codes")
-    helper = models.ForeignKey(Helper, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    member = models.ForeignKey(BodyMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reasons = models.PositiveIntegerField(default=0, help_text="Reason codes as bits (catalogue.REASON_CODES)")
+    helper = models.ForeignKey(
+        Helper, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False, db_index=False
+    )
+    member = models.ForeignKey(
+        BodyMember,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_constraint=False, db_index=False,
         help_text="The account that records this household's contacts (helper's or member's)",
     )  # fmt: skip
     status = models.CharField(max_length=12, choices=EntryStatus.choices, default=EntryStatus.PENDING)

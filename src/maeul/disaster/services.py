@@ -787,16 +787,16 @@ def _activate(site: Site, *, hazard: Hazard, level: Level, origin: Origin, title
         for i in plan.items.all()
     )
     added = _add_entries(response, plan, table, mask, now)
-    _timeline(response, TimelineKind.ACTIVATED, now, by=actor.principal.user_id, households=added,
+    _timeline(response, TimelineKind.ACTIVATED, now, by=actor.principal.user_id, households=added.count,
               areas=sorted(codes), origin=origin, level=level)  # fmt: skip
-    _owe_assignments(response, now, DispatchKind.ASSIGNMENT)
-    if added == 0:
+    _owe(response, now, DispatchKind.ASSIGNMENT, added)
+    if added.count == 0:
         response.completed_at = now
         response.save(update_fields=["completed_at"])
     audit.log(actor, AuditAction.CREATE, "disaster_response", object_id=response.pk, site_id=site.pk,
-              record_count=added)  # fmt: skip
+              record_count=added.count)  # fmt: skip
     _event("disaster.activated", response, actor=actor,
-           data={"hazard": hazard, "level": level, "origin": origin, "households": added,
+           data={"hazard": hazard, "level": level, "origin": origin, "households": added.count,
                  "areas": len(codes)})  # fmt: skip
     return response
 
@@ -806,29 +806,39 @@ def _activate(site: Site, *, hazard: Hazard, level: Level, origin: Origin, title
 
 @dataclass
 class _Context:
-    """What ordering and splitting a roll-call needs about a site, read in a handful of queries."""
+    """What ordering and splitting a roll-call needs about a site, read in a handful of queries as plain rows."""
 
     readiness: dict[int, tuple[str, str, bool]]
     helpers: dict[int, tuple[int, int | None]]  # household → (helper, its account)
     members: dict[str, list[tuple[int, int | None]]]  # area → [(member, its account)]
     open_alerts: set[int]
-    last_seen: dict[int, datetime | None]
+    quiet: set[int]  # monitored households no device has been heard from for QUIET_HOURS
     indoor: dict[int, float]
 
 
+def _rows_of(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        return list(cursor.fetchall())
+
+
 def _context(site_id: int, hazard: Hazard, plan: ResponsePlan, now: datetime) -> _Context:
+    """Read as plain tuples, not model instances: for tens of thousands of assignments and devices the ORM's
+    per-row work would take longer than building the whole roll-call."""
+    household = Household._meta.db_table
     readiness = {
-        hid: (cool, heat, help_)
+        hid: (cool, heat, bool(help_))
         for hid, cool, heat, help_ in HouseholdReadiness.objects.filter(household__site_id=site_id).values_list(
             "household_id", "has_cooling", "has_heating", "needs_evacuation_help"
         )
     }
     helpers: dict[int, tuple[int, int | None]] = {}
     # Primary before backup, so the primary wins when both are active.
-    for hid, helper_id, account_id, role in (
-        Assignment.objects.filter(ended_at=None, helper__active=True, household__site_id=site_id)
-        .order_by()
-        .values_list("household_id", "helper_id", "helper__account_id", "role")
+    for hid, helper_id, account_id, role in _rows_of(
+        f"SELECT a.household_id, a.helper_id, h.account_id, a.role FROM {Assignment._meta.db_table} a"  # noqa: S608
+        f" JOIN {Helper._meta.db_table} h ON h.id = a.helper_id JOIN {household} p ON p.id = a.household_id"
+        " WHERE a.ended_at IS NULL AND h.active = %s AND p.site_id = %s",
+        [True, site_id],
     ):
         if hid not in helpers or role == AssignmentRole.PRIMARY:
             helpers[hid] = (helper_id, account_id)
@@ -847,14 +857,16 @@ def _context(site_id: int, hazard: Hazard, plan: ResponsePlan, now: datetime) ->
         .exclude(kind__in=list(DEVICE_KINDS))
         .values_list("household_id", flat=True)
     )
-    last_seen = {
-        row["household_id"]: row["seen"]
-        for row in Device.objects.filter(site_id=site_id, active=True)
-        .order_by()
-        .values("household_id")
-        .annotate(seen=Max("last_seen_at"))
+    cutoff = connection.ops.adapt_datetimefield_value(now - timedelta(hours=QUIET_HOURS))
+    quiet = {
+        row[0]
+        for row in _rows_of(
+            f"SELECT household_id FROM {Device._meta.db_table} WHERE site_id = %s AND active = %s"  # noqa: S608
+            " GROUP BY household_id HAVING MAX(last_seen_at) IS NULL OR MAX(last_seen_at) < %s",
+            [site_id, True, cutoff],
+        )
     }
-    return _Context(readiness, helpers, dict(members), open_alerts, last_seen, _indoor(site_id, hazard, plan, now))
+    return _Context(readiness, helpers, dict(members), open_alerts, quiet, _indoor(site_id, hazard, plan, now))
 
 
 def _indoor(site_id: int, hazard: str, plan: ResponsePlan, now: datetime) -> dict[int, float]:
@@ -872,105 +884,146 @@ def _indoor(site_id: int, hazard: str, plan: ResponsePlan, now: datetime) -> dic
     return {r["household_id"]: float(r["t"]) for r in rows}
 
 
-def _priority(row: Sequence[Any], hazard: Hazard, weights: dict[str, int], ctx: _Context,
-              now: datetime) -> tuple[int, list[str]]:  # fmt: skip
-    hid, _area, _lat, _lon, alone, older, disability, chronic, bedridden, crisis, care, housing = row
-    reasons = []
-    if bedridden:
-        reasons.append("bedridden")
-    if disability:
-        reasons.append("disability")
-    if alone:
-        reasons.append("living_alone")
-    if older:
-        reasons.append("older_adult")
-    if care == 3:
-        reasons.append("care_high")
-    elif care == 2:
-        reasons.append("care_medium")
-    if chronic:
-        reasons.append("chronic_illness")
-    if crisis:
-        reasons.append("financial_crisis")
-    if housing in ("semi_basement", "rooftop", "goshiwon"):
-        reasons.append(housing)
-    ready = ctx.readiness.get(hid)
-    if ready:
-        cooling, heating, needs_help = ready
-        if cooling == Preparedness.NO:
-            reasons.append("no_cooling")
-        if heating == Preparedness.NO:
-            reasons.append("no_heating")
-        if needs_help:
-            reasons.append("needs_evacuation_help")
-    if hid in ctx.indoor:
-        reasons.append("indoor_hot" if hazard == Hazard.HEAT else "indoor_cold")
-    if hid in ctx.open_alerts:
-        reasons.append("open_alert")
-    if hid in ctx.last_seen:
-        seen = ctx.last_seen[hid]
-        if seen is None or now - seen > timedelta(hours=QUIET_HOURS):
-            reasons.append("quiet")
-    counted = [r for r in reasons if weights.get(r)]
-    return sum(weights[r] for r in counted), counted
+def _reason_columns(table: matching.HouseholdTable, picked: np.ndarray, hazard: Hazard,
+                    ctx: _Context) -> dict[str, np.ndarray]:  # fmt: skip
+    """Each reason as a boolean column over the picked households (numpy: 100,000 households in milliseconds)."""
+    ids = table.ids[picked]
+
+    def among(found: Iterable[int]) -> np.ndarray:
+        return np.isin(ids, np.fromiter(found, dtype=np.int64)) if ids.size else np.zeros(0, dtype=bool)
+
+    housing = table.housing[picked]
+    care = table.care[picked]
+    ready = ctx.readiness
+    return {
+        "bedridden": table.flags["bedridden"][picked],
+        "disability": table.flags["disability"][picked],
+        "living_alone": table.flags["living_alone"][picked],
+        "older_adult": table.flags["older_adult"][picked],
+        "care_high": care == 3,
+        "care_medium": care == 2,
+        "chronic_illness": table.flags["chronic_illness"][picked],
+        "financial_crisis": table.flags["financial_crisis"][picked],
+        "semi_basement": housing == "semi_basement",
+        "rooftop": housing == "rooftop",
+        "goshiwon": housing == "goshiwon",
+        "no_cooling": among(h for h, r in ready.items() if r[0] == Preparedness.NO),
+        "no_heating": among(h for h, r in ready.items() if r[1] == Preparedness.NO),
+        "needs_evacuation_help": among(h for h, r in ready.items() if r[2]),
+        "indoor_hot": among(ctx.indoor) if hazard == Hazard.HEAT else np.zeros(ids.size, dtype=bool),
+        "indoor_cold": among(ctx.indoor) if hazard == Hazard.COLD else np.zeros(ids.size, dtype=bool),
+        "open_alert": among(ctx.open_alerts),
+        "quiet": among(ctx.quiet),
+    }
+
+
+@dataclass
+class _Added:
+    count: int
+    # (helper, member, assignee) → households, and area → households nobody was assigned: the messages owed.
+    people: Counter[tuple[int | None, int | None, int | None]]
+    unassigned: Counter[str]
 
 
 def _add_entries(response: Response, plan: ResponsePlan, table: matching.HouseholdTable, mask: np.ndarray,
-                 now: datetime, skip: set[int] | None = None) -> int:  # fmt: skip
-    """Insert roll-call entries for the households selected by ``mask`` (minus ``skip``), ordered and split."""
+                 now: datetime, skip: set[int] | None = None) -> _Added:  # fmt: skip
+    """Insert roll-call entries for the households selected by ``mask`` (minus ``skip``): ordered by the plan's
+    weights (the reasons kept as bits), handed to the household's helper, else to the area's consultative body
+    members in turn, else left to the area's officials."""
     hazard = Hazard(response.hazard)
     ctx = _context(response.site_id, hazard, plan, now)
     weights = catalogue.weights_for(hazard)
-    picked = [table.rows[i] for i in np.flatnonzero(mask)] if table.size else []
-    if skip:
-        picked = [r for r in picked if r[0] not in skip]
-    scored = sorted(((_priority(r, hazard, weights, ctx, now), r) for r in picked), key=lambda x: (-x[0][0], x[1][0]))
+    picked = mask.copy() if table.size else np.zeros(0, dtype=bool)
+    if skip and table.size:
+        picked &= ~np.isin(table.ids, np.fromiter(skip, dtype=np.int64))
+    ids = table.ids[picked]
+    columns = _reason_columns(table, picked, hazard, ctx)
+    priority = np.zeros(ids.size, dtype=np.int64)
+    bits = np.zeros(ids.size, dtype=np.int64)
+    for code, column in columns.items():
+        if weights.get(code):  # only what counts for this hazard is shown as a reason
+            priority += weights[code] * column
+            bits |= catalogue.BIT[code] * column
+    order = np.lexsort((ids, -priority))
+    areas = table.area[picked]
     due = response.reach_by if response.reach_by > now else now + timedelta(minutes=plan.reach_within_minutes)
     first_step = due + timedelta(minutes=(plan.escalation_minutes or [0])[0])
     turn: Counter[str] = Counter()
+    people: Counter[tuple[int | None, int | None, int | None]] = Counter()
+    unassigned: Counter[str] = Counter()
     rows: list[tuple[Any, ...]] = []
     helper_id: int | None
     member_id: int | None
-    for (priority, reasons), row in scored:
-        hid, area = int(row[0]), str(row[1])
+    for i in order.tolist():
+        hid, area = int(ids[i]), str(areas[i])
         helper_id, assignee = ctx.helpers.get(hid, (None, None))
         member_id = None
-        if helper_id is None and ctx.members.get(area):
+        if helper_id is None and area in ctx.members:
             # Members share their area's households in turn, highest priority first, so each gets a similar mix.
             pool = ctx.members[area]
             member_id, assignee = pool[turn[area] % len(pool)]
             turn[area] += 1
-        rows.append((response.pk, hid, area, priority, ",".join(reasons), helper_id, member_id, assignee,
-                     EntryStatus.PENDING.value, True, 0, due, 0, first_step, ctx.indoor.get(hid)))  # fmt: skip
-    _insert_entries(rows)
-    return len(rows)
+        if helper_id is None and member_id is None:
+            unassigned[area] += 1
+        else:
+            people[(helper_id, member_id, assignee)] += 1
+        rows.append((hid, area, int(priority[i]), int(bits[i]), helper_id, member_id, assignee, ctx.indoor.get(hid)))
+    _insert_entries(response.pk, rows, due, first_step)
+    return _Added(len(rows), people, unassigned)
 
 
 _ENTRY_COLUMNS = (
     "response_id", "household_id", "area_id", "priority", "reasons", "helper_id", "member_id", "assignee_id",
-    "status", "in_area", "attempts", "due_at", "escalation_level", "next_escalation_at", "indoor_celsius",
+    "indoor_celsius", "status", "in_area", "attempts", "due_at", "escalation_level", "next_escalation_at",
 )  # fmt: skip
 
 
-def _insert_entries(rows: list[tuple[Any, ...]]) -> None:
-    """Many rows at once: COPY on PostgreSQL, one prepared INSERT on SQLite (bulk_create builds a model per row,
-    which alone takes longer than the 2-second target for 100,000 households)."""
+def _insert_entries(response_id: int, rows: list[tuple[Any, ...]], due: datetime, first_step: datetime) -> None:
+    """Many rows at once: COPY on PostgreSQL, one prepared INSERT on SQLite (``bulk_create`` builds a model per
+    row, which alone takes longer than the 2-second target for 100,000 households). Every new entry has the same
+    status, deadline and first escalation time."""
     if not rows:
         return
     table = RollCallEntry._meta.db_table
     columns = ", ".join(_ENTRY_COLUMNS)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # COPY's text format built in one string, as the sensing store does for readings.
+            fixed = f"\t{EntryStatus.PENDING.value}\tt\t0\t{due.isoformat()}\t0\t{first_step.isoformat()}\n"
+
+            def text(value: Any) -> str:
+                return "\\N" if value is None else str(value)
+
+            lines = [
+                f"{response_id}\t{hid}\t{area}\t{priority}\t{bits}\t{text(helper)}\t{text(member)}\t"
+                f"{text(assignee)}\t{text(indoor)}{fixed}"
+                for hid, area, priority, bits, helper, member, assignee, indoor in rows
+            ]
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+                copy.write("".join(lines))
         else:
             adapt = connection.ops.adapt_datetimefield_value
+            fixed_values = (EntryStatus.PENDING.value, True, 0, adapt(due), 0, adapt(first_step))
             placeholders = ", ".join(["%s"] * len(_ENTRY_COLUMNS))
             cursor.executemany(
                 f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",  # noqa: S608 — fixed names only
-                [(*r[:11], adapt(r[11]), r[12], adapt(r[13]), r[14]) for r in rows],
+                [(response_id, *row, *fixed_values) for row in rows],
             )
+
+
+def _owe(response: Response, now: datetime, kind: DispatchKind, added: _Added) -> int:
+    """The messages owed for households just handed out: one per helper and member, and one per official of each
+    area for the households nobody was assigned."""
+    owed = [
+        Dispatch(response=response, kind=kind, helper_id=helper_id, member_id=member_id, user_id=assignee,
+                 households=n, created_at=now)
+        for (helper_id, member_id, assignee), n in added.people.items()
+    ]  # fmt: skip
+    for area, n in added.unassigned.items():
+        owed += [Dispatch(response=response, kind=kind, user_id=u, area_id=area, households=n, created_at=now)
+                 for u in _officials(response.site_id, area, now)]  # fmt: skip
+    Dispatch.objects.bulk_create(owed)
+    return len(owed)
 
 
 def _owe_assignments(response: Response, now: datetime, kind: DispatchKind, only: set[int] | None = None) -> int:
@@ -1030,9 +1083,7 @@ def _apply_update(response: Response, alert: cap.CapAlert, group: HazardGroup, t
         household_id__in=inside
     )
     removed = leaving.update(in_area=False, next_escalation_at=None)
-    before_ids = set(RollCallEntry.objects.filter(response=response).values_list("pk", flat=True))
     added = _add_entries(response, plan, table, group.mask, now, skip=set(existing))
-    new_ids = set(RollCallEntry.objects.filter(response=response).values_list("pk", flat=True)) - before_ids
     previous_level = response.level
     info = group.info
     response.level = group.level or response.level
@@ -1045,14 +1096,18 @@ def _apply_update(response: Response, alert: cap.CapAlert, group: HazardGroup, t
     response.save()
     for code, by in group.codes.items():
         ResponseArea.objects.get_or_create(response=response, area_id=code, defaults={"matched_by": by})
-    _timeline(response, TimelineKind.UPDATED, now, by=actor.principal.user_id, added=added + len(back), removed=removed,
-              level_from=previous_level, level_to=response.level, areas=sorted(group.codes))  # fmt: skip
-    if new_ids:
-        _owe_assignments(response, now, DispatchKind.ASSIGNMENT, only=new_ids)
+    _timeline(response, TimelineKind.UPDATED, now, by=actor.principal.user_id, added=added.count + len(back),
+              removed=removed, level_from=previous_level, level_to=response.level,
+              areas=sorted(group.codes))  # fmt: skip
+    if added.count:
+        _owe(response, now, DispatchKind.ASSIGNMENT, added)
     _owe_assignments(response, now, DispatchKind.UPDATE, only=None)
     _settle_completion(response, now)
     _event(
-        "disaster.updated", response, actor=actor, data={"added": added, "removed": removed, "level": response.level}
+        "disaster.updated",
+        response,
+        actor=actor,
+        data={"added": added.count, "removed": removed, "level": response.level},
     )
 
 
@@ -1335,7 +1390,7 @@ def refresh_indoor(now: datetime | None = None) -> int:
             for entry in new:
                 entry.indoor_celsius = found[entry.household_id]
                 entry.priority += weight
-                entry.reasons = ",".join([*filter(None, entry.reasons.split(",")), reason])
+                entry.reasons |= catalogue.BIT[reason]
             RollCallEntry.objects.bulk_update(new, ["indoor_celsius", "priority", "reasons"])
             response.indoor_checked_at = now
             response.save(update_fields=["indoor_checked_at"])
@@ -1494,20 +1549,37 @@ class Counts:
         return round(100 * self.accounted / self.total) if self.total else 100
 
 
+def _count_expressions(now: datetime) -> dict[str, Any]:
+    return {
+        "total": Count("id"),
+        "pending": Count("id", filter=Q(status=EntryStatus.PENDING)),
+        "not_reached": Count("id", filter=Q(status=EntryStatus.NOT_REACHED)),
+        "fine": Count("id", filter=Q(status=EntryStatus.FINE)),
+        "needs_help": Count("id", filter=Q(status=EntryStatus.NEEDS_HELP)),
+        "evacuated": Count("id", filter=Q(status=EntryStatus.EVACUATED)),
+        "overdue": Count("id", filter=Q(status__in=OUTSTANDING, due_at__lt=now)),
+        "escalated": Count("id", filter=Q(status__in=OUTSTANDING, escalation_level__gt=0)),
+        "unassigned": Count("id", filter=Q(helper=None, member=None, assignee=None)),
+        "flagged_indoor": Count("id", filter=Q(indoor_celsius__isnull=False)),
+    }
+
+
 def _counts(entries: QuerySet[RollCallEntry], now: datetime) -> Counts:
-    row = entries.filter(in_area=True).aggregate(
-        total=Count("id"),
-        pending=Count("id", filter=Q(status=EntryStatus.PENDING)),
-        not_reached=Count("id", filter=Q(status=EntryStatus.NOT_REACHED)),
-        fine=Count("id", filter=Q(status=EntryStatus.FINE)),
-        needs_help=Count("id", filter=Q(status=EntryStatus.NEEDS_HELP)),
-        evacuated=Count("id", filter=Q(status=EntryStatus.EVACUATED)),
-        overdue=Count("id", filter=Q(status__in=OUTSTANDING, due_at__lt=now)),
-        escalated=Count("id", filter=Q(status__in=OUTSTANDING, escalation_level__gt=0)),
-        unassigned=Count("id", filter=Q(helper=None, member=None, assignee=None)),
-        flagged_indoor=Count("id", filter=Q(indoor_celsius__isnull=False)),
-    )
+    row = entries.filter(in_area=True).aggregate(**_count_expressions(now))
     return Counts(**{k: int(v or 0) for k, v in row.items()})
+
+
+def _counts_by_area(entries: QuerySet[RollCallEntry], now: datetime) -> dict[str, Counts]:
+    """Per eup/myeon/dong in one pass over the entries."""
+    rows = entries.filter(in_area=True).order_by().values("area_id").annotate(**_count_expressions(now))
+    return {row["area_id"]: Counts(**{k: int(row[k] or 0) for k in _count_expressions(now)}) for row in rows}
+
+
+def _area_lines(response: Response, entries: QuerySet[RollCallEntry], now: datetime) -> list[AreaLine]:
+    names = dict(response.areas.values_list("code", "name"))
+    return [
+        AreaLine(code, names.get(code, code), counts) for code, counts in sorted(_counts_by_area(entries, now).items())
+    ]
 
 
 @dataclass(frozen=True)
@@ -1676,11 +1748,7 @@ def board(actor: Actor, response_id: int, filters: BoardFilters, now: datetime |
     rows = _rows(page, now, personal=True)
     if page:
         audit.log_many(actor, AuditAction.LIST, RESOURCE, [e.household_id for e in page], site_id=response.site_id)
-    names = dict(response.areas.values_list("code", "name"))
-    per_area = [
-        AreaLine(code, names.get(code, code), _counts(entries.filter(area_id=code), now))
-        for code in sorted(set(entries.values_list("area_id", flat=True)))
-    ]
+    per_area = _area_lines(response, entries, now)
     helpers = [
         (h.pk, fields.decrypt(h.name_encrypted))
         for h in Helper.objects.filter(site_id=response.site_id, active=True).order_by("pk")[:500]
@@ -1860,8 +1928,7 @@ def report(actor: Actor, response_id: int, now: datetime | None = None) -> Repor
     response = _response(principal, response_id)
     entries = _scoped_entries(principal, response)
     names = dict(response.areas.values_list("code", "name"))
-    areas = [AreaLine(c, names.get(c, c), _counts(entries.filter(area_id=c), now))
-             for c in sorted(set(entries.values_list("area_id", flat=True)))]  # fmt: skip
+    areas = _area_lines(response, entries, now)
     accounted = [at for at in entries.filter(in_area=True).values_list("accounted_at", flat=True) if at is not None]
     minutes = [(at - response.activated_at).total_seconds() / 60 for at in accounted]
     review = Review.objects.filter(response=response).first()
@@ -1916,7 +1983,8 @@ def roll_call_csv(actor: Actor, response_id: int, reason: str) -> tuple[str, int
         )
         minutes = round((e.accounted_at - response.activated_at).total_seconds() / 60) if e.accounted_at else ""
         writer.writerow([
-            references[e.household_id], e.area_id, names.get(e.area_id, ""), e.priority, e.reasons, e.status, assigned,
+            references[e.household_id], e.area_id, names.get(e.area_id, ""), e.priority,
+            " ".join(catalogue.reason_codes(e.reasons)), e.status, assigned,
             e.attempts, timezone.localtime(first[e.pk]).isoformat(timespec="minutes") if e.pk in first else "",
             timezone.localtime(e.accounted_at).isoformat(timespec="minutes") if e.accounted_at else "", minutes,
             e.escalation_level, "" if e.indoor_celsius is None else e.indoor_celsius, int(e.in_area),

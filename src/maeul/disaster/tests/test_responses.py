@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from maeul.conftest import CHEONGUN, SAJIK, actor_of
-from maeul.disaster import services
+from maeul.disaster import catalogue, services
 from maeul.disaster.conftest import GYONAM, HYEHWA, IHWA, JONGNO56, JONGNO1234, MUAK, Town, vector
 from maeul.disaster.models import (
     CapMessage,
@@ -63,7 +63,8 @@ def test_roll_call_is_ordered_by_priority_with_reasons_and_split_by_assignment(t
     entries = list(RollCallEntry.objects.filter(response=response).order_by("-priority", "id"))
     h = town.homes
     assert entries[0].household_id == h["bedridden"]
-    assert entries[0].reasons.split(",")[:1] == ["bedridden"] and "rooftop" in entries[0].reasons
+    assert catalogue.reason_codes(entries[0].reasons)[:1] == ["bedridden"]
+    assert "rooftop" in catalogue.reason_codes(entries[0].reasons)
     by_home = {e.household_id: e for e in entries}
     # The bedridden resident's own helper; the others of 청운효자동 to its member; 사직동 has no member: officials.
     assert (by_home[h["bedridden"]].helper_id, by_home[h["bedridden"]].assignee_id) == (
@@ -91,7 +92,11 @@ def test_heavy_rain_by_circle_takes_homes_within_the_radius(town: Town) -> None:
     assert households(response) == {town.homes["hyehwa"], town.homes["ihwa"]}
     assert set(response.response_areas.values_list("area_id", flat=True)) == {HYEHWA, IHWA}
     top = RollCallEntry.objects.filter(response=response).order_by("-priority").first()
-    assert top is not None and top.household_id == town.homes["hyehwa"] and "semi_basement" in top.reasons
+    assert (
+        top is not None
+        and top.household_id == town.homes["hyehwa"]
+        and "semi_basement" in catalogue.reason_codes(top.reasons)
+    )
     assert response.reach_by == NOW + timedelta(minutes=60)
 
 
