@@ -18,9 +18,10 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP)
 	$(BIN)/maeul run
 
-# Debian packages the browser test needs, installed only when missing.
+# Debian packages the browser tests and the PDF reports need, installed only when missing.
 system-packages:
-	@bash scripts/ensure-debian-packages.sh chromium fonts-noto-cjk fonts-noto-color-emoji mosquitto
+	@bash scripts/ensure-debian-packages.sh chromium fonts-noto-cjk fonts-noto-color-emoji mosquitto \
+		libpango-1.0-0 libpangoft2-1.0-0
 
 test: test-sqlite test-postgres
 
@@ -43,6 +44,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/detection_quality.py
 	$(BIN)/python -m maeul.testing.postgres_server -- $(BIN)/python benchmarks/ingest.py
 	$(BIN)/python -m maeul.testing.postgres_server -- $(BIN)/python benchmarks/safetynet_lists.py --backend postgres
+	$(BIN)/python benchmarks/disaster.py --backend sqlite
+	$(BIN)/python -m maeul.testing.postgres_server -- $(BIN)/python benchmarks/disaster.py --backend postgres
 
 # Regenerate the lock file from pyproject.toml (developers, after changing dependencies).
 lock:

@@ -143,5 +143,8 @@ def test_heat_wave_roll_call_from_activation_to_everyone_accounted_for(  # type:
     report.goto(f"{live_server.url}/disaster/{response.pk}/report/")
     assert "3 / 3" in page.inner_text(".counts") or "100%" in report.inner_text(".report")
     report.screenshot(path=str(ARTIFACTS / "disaster-report.png"), full_page=True)
+    pdf = report.request.get(f"{live_server.url}/disaster/{response.pk}/report/?format=pdf")
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
+    (ARTIFACTS / "disaster-report.pdf").write_bytes(pdf.body())
     day = timezone.localdate(response.activated_at)
     assert services.programme_figures(site.pk, day, day)["share_reached"] == 1.0
