@@ -182,8 +182,8 @@ def timed_steps(steps: dict[str, float]) -> Iterator[None]:
     wrap(matching, "load_households", "read the site's households")
     wrap(services, "group_by_hazard", "match areas and households")
     wrap(services, "_context", "read helpers, members, sensors")
-    wrap(services, "_insert_entries", "insert the entries")
-    wrap(services, "_owe_assignments", "messages owed")
+    wrap(services, "_add_entries", "order, split, insert the entries")
+    wrap(services, "_owe", "messages owed")
     try:
         yield
     finally:

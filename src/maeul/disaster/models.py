@@ -335,7 +335,9 @@ class RollCallEntry(models.Model):
     response = models.ForeignKey(
         Response, on_delete=models.CASCADE, related_name="entries", db_constraint=False, db_index=False
     )
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )  # households are never deleted in use (retention wipes them), so no index for the cascade
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False)
     priority = models.SmallIntegerField()
     reasons = models.PositiveIntegerField(default=0, help_text="Reason codes as bits (catalogue.REASON_CODES)")
@@ -356,13 +358,18 @@ class RollCallEntry(models.Model):
         db_constraint=False, db_index=False,
         help_text="The account that records this household's contacts (helper's or member's)",
     )  # fmt: skip
-    status = models.CharField(max_length=12, choices=EntryStatus.choices, default=EntryStatus.PENDING)
-    in_area = models.BooleanField(default=True, help_text="False once an update moved the alert away from it")
-    attempts = models.PositiveSmallIntegerField(default=0)
+    # Database defaults too: a roll-call is inserted without naming them.
+    status = models.CharField(
+        max_length=12, choices=EntryStatus.choices, default=EntryStatus.PENDING, db_default=EntryStatus.PENDING
+    )
+    in_area = models.BooleanField(
+        default=True, db_default=True, help_text="False once an update moved the alert away from it"
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
     last_contact_at = models.DateTimeField(null=True, blank=True)
     accounted_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField()
-    escalation_level = models.PositiveSmallIntegerField(default=0)
+    escalation_level = models.PositiveSmallIntegerField(default=0, db_default=0)
     next_escalation_at = models.DateTimeField(null=True, blank=True)
     indoor_celsius = models.FloatField(null=True, blank=True, help_text="A dangerous indoor reading during the alert")
 
@@ -371,7 +378,7 @@ class RollCallEntry(models.Model):
         constraints = [models.UniqueConstraint(fields=["response", "household"], name="roll_call_once")]
         indexes = [
             models.Index(fields=["response", "status", "-priority"], name="roll_call_board"),
-            models.Index(fields=["assignee", "status"], name="roll_call_mine"),
+            models.Index(fields=["assignee", "status"], name="roll_call_mine", condition=Q(assignee__isnull=False)),
             models.Index(
                 fields=["next_escalation_at"], name="roll_call_due", condition=Q(next_escalation_at__isnull=False)
             ),

@@ -925,63 +925,96 @@ class _Added:
     unassigned: Counter[str]
 
 
+NONE = -1  # "no helper / member / account" in the numpy columns below
+
+
+def _lookup(keys: np.ndarray, table: dict[int, tuple[int, int | None]]) -> tuple[np.ndarray, np.ndarray]:
+    """For each key, the (id, account) the table gives it, or NONE."""
+    ids = np.full(keys.size, NONE, dtype=np.int64)
+    accounts = np.full(keys.size, NONE, dtype=np.int64)
+    if not table or not keys.size:
+        return ids, accounts
+    known = np.fromiter(table.keys(), dtype=np.int64, count=len(table))
+    values = np.array([(v[0], NONE if v[1] is None else v[1]) for v in table.values()], dtype=np.int64)
+    sorter = np.argsort(known)
+    position = np.clip(np.searchsorted(known, keys, sorter=sorter), 0, known.size - 1)
+    hit = known[sorter][position] == keys
+    ids[hit] = values[sorter][position][hit, 0]
+    accounts[hit] = values[sorter][position][hit, 1]
+    return ids, accounts
+
+
 def _add_entries(response: Response, plan: ResponsePlan, table: matching.HouseholdTable, mask: np.ndarray,
                  now: datetime, skip: set[int] | None = None) -> _Added:  # fmt: skip
     """Insert roll-call entries for the households selected by ``mask`` (minus ``skip``): ordered by the plan's
     weights (the reasons kept as bits), handed to the household's helper, else to the area's consultative body
-    members in turn, else left to the area's officials."""
+    members in turn, else left to the area's officials. Column by column with numpy: 100,000 households in well
+    under a second."""
     hazard = Hazard(response.hazard)
     ctx = _context(response.site_id, hazard, plan, now)
     weights = catalogue.weights_for(hazard)
     picked = mask.copy() if table.size else np.zeros(0, dtype=bool)
     if skip and table.size:
         picked &= ~np.isin(table.ids, np.fromiter(skip, dtype=np.int64))
-    ids = table.ids[picked]
     columns = _reason_columns(table, picked, hazard, ctx)
+    ids = table.ids[picked]
     priority = np.zeros(ids.size, dtype=np.int64)
     bits = np.zeros(ids.size, dtype=np.int64)
     for code, column in columns.items():
         if weights.get(code):  # only what counts for this hazard is shown as a reason
             priority += weights[code] * column
             bits |= catalogue.BIT[code] * column
+    # Highest priority first (then the household's number), so members take their turns from the top.
     order = np.lexsort((ids, -priority))
-    areas = table.area[picked]
-    due = response.reach_by if response.reach_by > now else now + timedelta(minutes=plan.reach_within_minutes)
-    first_step = due + timedelta(minutes=(plan.escalation_minutes or [0])[0])
-    turn: Counter[str] = Counter()
+    ids, priority, bits, areas = ids[order], priority[order], bits[order], table.area[picked][order]
+    helper, assignee = _lookup(ids, ctx.helpers)
+    member = np.full(ids.size, NONE, dtype=np.int64)
+    for area, pool in ctx.members.items():
+        turn = np.flatnonzero((helper == NONE) & (areas == area))
+        if turn.size:
+            chosen = np.arange(turn.size) % len(pool)
+            member[turn] = np.array([m for m, _a in pool], dtype=np.int64)[chosen]
+            assignee[turn] = np.array([NONE if a is None else a for _m, a in pool], dtype=np.int64)[chosen]
     people: Counter[tuple[int | None, int | None, int | None]] = Counter()
     unassigned: Counter[str] = Counter()
-    rows: list[tuple[Any, ...]] = []
-    helper_id: int | None
-    member_id: int | None
-    for i in order.tolist():
-        hid, area = int(ids[i]), str(areas[i])
-        helper_id, assignee = ctx.helpers.get(hid, (None, None))
-        member_id = None
-        if helper_id is None and area in ctx.members:
-            # Members share their area's households in turn, highest priority first, so each gets a similar mix.
-            pool = ctx.members[area]
-            member_id, assignee = pool[turn[area] % len(pool)]
-            turn[area] += 1
-        if helper_id is None and member_id is None:
-            unassigned[area] += 1
-        else:
-            people[(helper_id, member_id, assignee)] += 1
-        rows.append((hid, area, int(priority[i]), int(bits[i]), helper_id, member_id, assignee, ctx.indoor.get(hid)))
+    nobody = (helper == NONE) & (member == NONE)
+    for area, n in zip(*np.unique(areas[nobody], return_counts=True), strict=True):
+        unassigned[str(area)] = int(n)
+    if (~nobody).any():
+        keys = np.stack([helper[~nobody], member[~nobody], assignee[~nobody]], axis=1)
+        for key, n in zip(*np.unique(keys, axis=0, return_counts=True), strict=True):
+            people[tuple(None if v == NONE else int(v) for v in key)] += int(n)  # type: ignore[index]
+    indoor = np.array([ctx.indoor.get(h, np.nan) for h in ids.tolist()]) if ctx.indoor else np.full(ids.size, np.nan)
+    # Written in household order: the unique and household indexes then grow at their ends.
+    by_household = np.argsort(ids, kind="stable")
+
+    def nullable(values: np.ndarray) -> list[int | None]:
+        return [None if v == NONE else v for v in values[by_household].tolist()]
+
+    rows = list(
+        zip(
+            ids[by_household].tolist(), areas[by_household].tolist(), priority[by_household].tolist(),
+            bits[by_household].tolist(), nullable(helper), nullable(member), nullable(assignee),
+            [None if np.isnan(t) else t for t in indoor[by_household].tolist()],
+            strict=True,
+        )
+    )  # fmt: skip
+    due = response.reach_by if response.reach_by > now else now + timedelta(minutes=plan.reach_within_minutes)
+    first_step = due + timedelta(minutes=(plan.escalation_minutes or [0])[0])
     _insert_entries(response.pk, rows, due, first_step)
     return _Added(len(rows), people, unassigned)
 
 
 _ENTRY_COLUMNS = (
     "response_id", "household_id", "area_id", "priority", "reasons", "helper_id", "member_id", "assignee_id",
-    "indoor_celsius", "status", "in_area", "attempts", "due_at", "escalation_level", "next_escalation_at",
+    "indoor_celsius", "due_at", "next_escalation_at",
 )  # fmt: skip
 
 
 def _insert_entries(response_id: int, rows: list[tuple[Any, ...]], due: datetime, first_step: datetime) -> None:
     """Many rows at once: COPY on PostgreSQL, one prepared INSERT on SQLite (``bulk_create`` builds a model per
     row, which alone takes longer than the 2-second target for 100,000 households). Every new entry has the same
-    status, deadline and first escalation time."""
+    deadline and first escalation time; status, attempts and escalation level are the columns' database defaults."""
     if not rows:
         return
     table = RollCallEntry._meta.db_table
@@ -989,7 +1022,7 @@ def _insert_entries(response_id: int, rows: list[tuple[Any, ...]], due: datetime
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # COPY's text format built in one string, as the sensing store does for readings.
-            fixed = f"\t{EntryStatus.PENDING.value}\tt\t0\t{due.isoformat()}\t0\t{first_step.isoformat()}\n"
+            fixed = f"\t{due.isoformat()}\t{first_step.isoformat()}\n"
 
             def text(value: Any) -> str:
                 return "\\N" if value is None else str(value)
@@ -1003,7 +1036,7 @@ def _insert_entries(response_id: int, rows: list[tuple[Any, ...]], due: datetime
                 copy.write("".join(lines))
         else:
             adapt = connection.ops.adapt_datetimefield_value
-            fixed_values = (EntryStatus.PENDING.value, True, 0, adapt(due), 0, adapt(first_step))
+            fixed_values = (adapt(due), adapt(first_step))
             placeholders = ", ".join(["%s"] * len(_ENTRY_COLUMNS))
             cursor.executemany(
                 f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",  # noqa: S608 — fixed names only
@@ -1011,19 +1044,32 @@ def _insert_entries(response_id: int, rows: list[tuple[Any, ...]], due: datetime
             )
 
 
+_DISPATCH_COLUMNS = ("response_id", "kind", "helper_id", "member_id", "user_id", "area_id", "households",
+                     "reference", "created_at", "channels")  # fmt: skip
+
+
 def _owe(response: Response, now: datetime, kind: DispatchKind, added: _Added) -> int:
     """The messages owed for households just handed out: one per helper and member, and one per official of each
-    area for the households nobody was assigned."""
-    owed = [
-        Dispatch(response=response, kind=kind, helper_id=helper_id, member_id=member_id, user_id=assignee,
-                 households=n, created_at=now)
+    area for the households nobody was assigned. Written as plain rows: a large site has thousands of helpers."""
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    rows: list[tuple[Any, ...]] = [
+        (response.pk, kind.value, helper_id, member_id, assignee, None, n, "", stamp, "")
         for (helper_id, member_id, assignee), n in added.people.items()
-    ]  # fmt: skip
+    ]
     for area, n in added.unassigned.items():
-        owed += [Dispatch(response=response, kind=kind, user_id=u, area_id=area, households=n, created_at=now)
-                 for u in _officials(response.site_id, area, now)]  # fmt: skip
-    Dispatch.objects.bulk_create(owed)
-    return len(owed)
+        rows += [
+            (response.pk, kind.value, None, None, u, area, n, "", stamp, "")
+            for u in _officials(response.site_id, area, now)
+        ]
+    if rows:
+        placeholders = ", ".join(["%s"] * len(_DISPATCH_COLUMNS))
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {Dispatch._meta.db_table} ({', '.join(_DISPATCH_COLUMNS)})"  # noqa: S608 — fixed names
+                f" VALUES ({placeholders})",
+                rows,
+            )
+    return len(rows)
 
 
 def _owe_assignments(response: Response, now: datetime, kind: DispatchKind, only: set[int] | None = None) -> int:
@@ -1268,6 +1314,19 @@ def _learn_readiness(household_id: int, data: ContactInput, user_id: int | None)
         HouseholdReadiness.objects.update_or_create(
             household_id=household_id, defaults={**changes, "updated_by_id": user_id}
         )
+
+
+def erase_destroyed_notes(actor: Actor) -> int:
+    """Retention: the free-text notes of contacts with households whose personal data has been destroyed are
+    wiped too (the coded results stay, for the figures)."""
+    erased = (
+        Contact.objects.filter(entry__household__destroyed_at__isnull=False)
+        .exclude(note_encrypted="")
+        .update(note_encrypted="")
+    )
+    if erased:
+        audit.log(actor, AuditAction.DESTROY, "roll_call_note", record_count=erased, reason="retention period ended")
+    return erased
 
 
 @transaction.atomic

@@ -136,8 +136,8 @@ def activate(request: HttpRequest) -> HttpResponse:
     )
 
 
+@requires(Resource.DISASTER, Action.CREATE)  # first, so a visitor who is not logged in is sent to log in
 @require_POST
-@requires(Resource.DISASTER, Action.CREATE)
 def upload(request: HttpRequest) -> HttpResponse:
     """An official hands Maeul a CAP file (e.g. saved from another system) for their site."""
     principal = request_principal(request)

@@ -232,3 +232,18 @@ def test_report_and_exports(town: Town) -> None:
     assert figures.splitlines()[-1].startswith(",total,4,1,")
     pdf = services.report_pdf("<html><body><h1>폭염 상황 보고</h1></body></html>")
     assert pdf.startswith(b"%PDF")
+
+
+def test_retention_wipes_the_notes_about_destroyed_households(town: Town) -> None:
+    from maeul.audit import retention
+    from maeul.people.models import Household
+
+    response = heat(town)
+    entry = entry_of(response, town.homes["sajik"])
+    services.record_contact(
+        actor_of(town.official), entry.pk, ContactInput(result="fine", note="딸과 함께 지냄"), now=NOW
+    )
+    Household.objects.filter(pk=town.homes["sajik"]).update(retain_until=date(2020, 1, 1))
+    retention.run()
+    contact = entry.contacts.get()
+    assert (contact.note_encrypted, contact.result) == ("", "fine")
