@@ -207,3 +207,16 @@ def test_a_new_account_sees_the_disaster_menu_only_with_a_role_that_may(town: To
     guardian = accounts.create_account("g1", "correct-horse-battery", Role.GUARDIAN, site=town.site)
     assert "/disaster/" not in signed_in(guardian).get("/").content.decode()
     assert 'href="/disaster/"' in signed_in(town.official).get("/").content.decode()
+
+
+def test_the_demo_site_has_a_zone_table_and_a_past_heat_wave(reference) -> None:  # type: ignore[no-untyped-def]
+    from maeul.disaster.models import ForecastZone, Lesson, ResponseStatus
+    from maeul.web import demo
+
+    demo.load_demo(households=12)
+    [response] = Response.objects.filter(site__slug=demo.DEMO_SITE)
+    assert response.status == ResponseStatus.CLOSED and response.level == "warning" and len(response.cap_keys) == 3
+    assert not RollCallEntry.objects.filter(response=response, in_area=True, status__in=["pending", "not_reached"])
+    assert response.completed_at is not None and response.review.went_well
+    assert Lesson.objects.filter(review__response=response, task_id__isnull=False).count() == 1
+    assert ForecastZone.objects.filter(site__slug=demo.DEMO_SITE, code="L1100200").exists()
