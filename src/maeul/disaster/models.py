@@ -146,9 +146,9 @@ class Origin(models.TextChoices):
 
 
 class ResponseStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("disaster response", "Active")
     CANCELLED = "cancelled", _("Alert cancelled")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("disaster response", "Closed")
 
 
 class Response(models.Model):

@@ -26,6 +26,7 @@ from maeul.disaster.models import (
     Audience,
     Channel,
     ContactMethod,
+    DispatchKind,
     EntryStatus,
     Hazard,
     Level,
@@ -321,7 +322,7 @@ def _report_context(request: HttpRequest, response_id: int) -> dict[str, Any]:
         "r": report.response,
         "criteria": catalogue.CRITERIA.get(Hazard(report.response.hazard), ""),
         "checklist": [(line, services.item_text(line.text_ko, line.text_en)) for line in report.checklist],
-        "message_kinds": [(k, n) for k, n in sorted(report.messages.items())],
+        "message_kinds": [(DispatchKind(k).label, n) for k, n in sorted(report.messages.items())],
     }
 
 
