@@ -825,7 +825,6 @@ def _rows_of(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
 def _context(site_id: int, hazard: Hazard, plan: ResponsePlan, now: datetime) -> _Context:
     """Read as plain tuples, not model instances: for tens of thousands of assignments and devices the ORM's
     per-row work would take longer than building the whole roll-call."""
-    household = Household._meta.db_table
     readiness = {
         hid: (cool, heat, bool(help_))
         for hid, cool, heat, help_ in HouseholdReadiness.objects.filter(household__site_id=site_id).values_list(
@@ -836,8 +835,8 @@ def _context(site_id: int, hazard: Hazard, plan: ResponsePlan, now: datetime) ->
     # Primary before backup, so the primary wins when both are active.
     for hid, helper_id, account_id, role in _rows_of(
         f"SELECT a.household_id, a.helper_id, h.account_id, a.role FROM {Assignment._meta.db_table} a"  # noqa: S608
-        f" JOIN {Helper._meta.db_table} h ON h.id = a.helper_id JOIN {household} p ON p.id = a.household_id"
-        " WHERE a.ended_at IS NULL AND h.active = %s AND p.site_id = %s",
+        f" JOIN {Helper._meta.db_table} h ON h.id = a.helper_id"  # a helper works for one site, as do its households
+        " WHERE a.ended_at IS NULL AND h.active = %s AND h.site_id = %s",
         [True, site_id],
     ):
         if hid not in helpers or role == AssignmentRole.PRIMARY:
