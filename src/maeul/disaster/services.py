@@ -1060,9 +1060,17 @@ def _owe(response: Response, now: datetime, kind: DispatchKind, added: _Added) -
             (response.pk, kind.value, None, None, u, area, n, "", stamp, "")
             for u in _officials(response.site_id, area, now)
         ]
-    if rows:
-        placeholders = ", ".join(["%s"] * len(_DISPATCH_COLUMNS))
-        with connection.cursor() as cursor:
+    if not rows:
+        return 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # one COPY, not a round trip per row
+            with cursor.cursor.copy(
+                f"COPY {Dispatch._meta.db_table} ({', '.join(_DISPATCH_COLUMNS)}) FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join(["%s"] * len(_DISPATCH_COLUMNS))
             cursor.executemany(
                 f"INSERT INTO {Dispatch._meta.db_table} ({', '.join(_DISPATCH_COLUMNS)})"  # noqa: S608 — fixed names
                 f" VALUES ({placeholders})",
