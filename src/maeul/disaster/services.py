@@ -2189,7 +2189,7 @@ def programme_figures(site_id: int, since: date, until: date) -> dict[str, float
         "share_reached": round(reached / to_reach, 4) if to_reach else None,
         "share_reached_by_deadline": round(int(totals["by_deadline"] or 0) / to_reach, 4) if to_reach else None,
         "households_escalated": int(totals["escalated"] or 0),
-        "median_completion_minutes": round(median(completion), 1) if completion else None,
+        "median_roll_call_minutes": round(median(completion), 1) if completion else None,
         "median_minutes_to_reach_household": round(median(reach_minutes), 1) if reach_minutes else None,
         "lessons_made_tasks": Lesson.objects.filter(review__response_id__in=ids, task_id__isnull=False).count(),
     }

@@ -74,7 +74,7 @@ def test_contacts_account_for_every_household_and_complete_the_response(town: To
     assert AuditEntry.objects.filter(resource="roll_call", action="change", household_id=h["alone"]).count() == 2
     figures = services.programme_figures(town.site.pk, date(2026, 8, 1), date(2026, 8, 31))
     assert figures["activations"] == 1 and figures["households_to_reach"] == 4
-    assert figures["share_reached"] == 1.0 and figures["median_completion_minutes"] == 70.0
+    assert figures["share_reached"] == 1.0 and figures["median_roll_call_minutes"] == 70.0
     assert figures["median_minutes_to_reach_household"] == 52.5
     assert services.programme_figures(town.site.pk, date(2026, 9, 1), date(2026, 9, 30))["share_reached"] is None
 
