@@ -22,7 +22,7 @@ run: $(STAMP) pdf-packages
 system-packages: pdf-packages
 	@bash scripts/ensure-debian-packages.sh chromium fonts-noto-color-emoji mosquitto
 
-# Pango and the Korean font, for the programme's PDF reports (WeasyPrint).
+# Pango and the Korean font, for the PDF reports (programme, disaster) (WeasyPrint).
 pdf-packages:
 	@bash scripts/ensure-debian-packages.sh libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk
 
@@ -47,6 +47,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/detection_quality.py
 	$(BIN)/python -m maeul.testing.postgres_server -- $(BIN)/python benchmarks/ingest.py
 	$(BIN)/python -m maeul.testing.postgres_server -- $(BIN)/python benchmarks/safetynet_lists.py --backend postgres
+	$(BIN)/python benchmarks/disaster.py --backend sqlite
+	$(BIN)/python -m maeul.testing.postgres_server -- $(BIN)/python benchmarks/disaster.py --backend postgres
 
 # Regenerate the lock file from pyproject.toml (developers, after changing dependencies).
 lock:

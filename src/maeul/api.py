@@ -148,6 +148,8 @@ def _register_routers() -> None:
     api.add_router("/v1", "maeul.welfare.api.router")
     api.add_router("/v1", "maeul.safetynet.api.router")
     api.add_router("/v1", "maeul.programme.api.router")
+    api.add_router("/v1", "maeul.disaster.api.router")
+    api.add_router("/v1", "maeul.disaster.cap_api.router")  # CAP senders' own bearer tokens
 
 
 _register_routers()

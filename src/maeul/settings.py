@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "maeul.welfare",
     "maeul.safetynet",
     "maeul.programme",
+    "maeul.disaster",
     "maeul.web",
 ]
 

@@ -50,6 +50,9 @@ class Resource(StrEnum):
     EVALUATION = "evaluation"  # panels, conflict declarations, scores, ranking, selection and result notices
     GRANT = "grant"  # awarded grants: budget lines, spending, quarterly reports
     PROGRAMME_RESULTS = "programme_results"  # sites' KPI figures (suppressed aggregates), baselines, reports
+    DISASTER = "disaster"  # disaster responses: activation, board, checklists, situation report, review
+    DISASTER_SETUP = "disaster_setup"  # response plans, the forecast-zone table, CAP alert sources
+    ROLL_CALL = "roll_call"  # households to reach in a response and each contact (person-level)
 
 
 class Action(StrEnum):
@@ -58,7 +61,7 @@ class Action(StrEnum):
     CHANGE = "change"
     EXPORT = "export"
     IMPORT = "import"
-    CONFIRM = "confirm"  # a consultative body member confirms a task is really done
+    CONFIRM = "confirm"  # a consultative body member confirms a task is really done; ticks a response checklist
 
 
 _OFFICIAL = {
@@ -85,6 +88,16 @@ _OFFICIAL = {
     Resource.REFERRAL: {Action.VIEW: Scope.AREA, Action.CREATE: Scope.AREA, Action.CHANGE: Scope.AREA},
     Resource.DIRECTORY: {Action.VIEW: Scope.SITE, Action.EXPORT: Scope.SITE},
     Resource.WELFARE_REPORT: {Action.VIEW: Scope.AREA, Action.EXPORT: Scope.AREA},
+    # Both kinds of area official run the first response in their areas: activate, follow the roll-call, report.
+    Resource.DISASTER: {
+        Action.VIEW: Scope.AREA,
+        Action.CREATE: Scope.AREA,
+        Action.CHANGE: Scope.AREA,
+        Action.EXPORT: Scope.AREA,
+        Action.CONFIRM: Scope.AREA,
+    },
+    Resource.DISASTER_SETUP: {Action.VIEW: Scope.SITE},
+    Resource.ROLL_CALL: {Action.VIEW: Scope.AREA, Action.CHANGE: Scope.AREA, Action.EXPORT: Scope.AREA},
 }
 
 # The safety official runs Type 1 in their areas: triage, routing, the body and its tasks.
@@ -100,6 +113,7 @@ _SAFETY_OFFICIAL = {
         Action.EXPORT: Scope.AREA,
     },
     Resource.SAFETY_CATALOGUE: {Action.VIEW: Scope.SITE},
+    Resource.DISASTER_SETUP: {Action.VIEW: Scope.SITE, Action.CHANGE: Scope.SITE},
 }
 
 _ALL_SITE = {action: Scope.SITE for action in (Action.VIEW, Action.CREATE, Action.CHANGE, Action.EXPORT)}
@@ -171,6 +185,9 @@ MATRIX: dict[Role, dict[Resource, dict[Action, Scope]]] = {
         Resource.WELFARE_REPORT: {Action.VIEW: Scope.SITE, Action.EXPORT: Scope.SITE},
         **_APPLICANT,
         Resource.PROGRAMME_RESULTS: {Action.VIEW: Scope.SITE, Action.EXPORT: Scope.SITE},
+        Resource.DISASTER: {**_ALL_SITE, Action.CONFIRM: Scope.SITE},
+        Resource.DISASTER_SETUP: {Action.VIEW: Scope.SITE, Action.CHANGE: Scope.SITE},
+        Resource.ROLL_CALL: {Action.VIEW: Scope.SITE, Action.CHANGE: Scope.SITE, Action.EXPORT: Scope.SITE},
     },
     Role.WELFARE_OFFICIAL: {
         **_OFFICIAL,
@@ -197,6 +214,8 @@ MATRIX: dict[Role, dict[Resource, dict[Action, Scope]]] = {
         Resource.CHECK_IN: {Action.VIEW: Scope.GRANTED, Action.CREATE: Scope.GRANTED},
         Resource.HELPER: {Action.VIEW: Scope.OWN},
         Resource.DIRECTORY: {Action.VIEW: Scope.SITE},
+        # During a response, the households handed to them (name, phone, address) and their contacts.
+        Resource.ROLL_CALL: {Action.VIEW: Scope.GRANTED, Action.CHANGE: Scope.GRANTED},
     },
     # Members see their area's hazards, tasks and body (names and roles; contacts are for officials),
     # record patrols and inspections, and confirm that finished work is really done.
@@ -206,6 +225,10 @@ MATRIX: dict[Role, dict[Resource, dict[Action, Scope]]] = {
         Resource.HAZARD: {Action.VIEW: Scope.AREA, Action.CREATE: Scope.AREA},
         Resource.SAFETY_BODY: {Action.VIEW: Scope.AREA, Action.CREATE: Scope.AREA},
         Resource.SAFETY_TASK: {Action.VIEW: Scope.AREA, Action.CONFIRM: Scope.AREA},
+        # A response in their area (title, checklist, counts) and the members' checklist lines; during it, the
+        # households handed to them and their contacts.
+        Resource.DISASTER: {Action.VIEW: Scope.AREA, Action.CONFIRM: Scope.AREA},
+        Resource.ROLL_CALL: {Action.VIEW: Scope.GRANTED, Action.CHANGE: Scope.GRANTED},
     },
     Role.GUARDIAN: {
         Resource.HOUSEHOLD: {Action.VIEW: Scope.GRANTED},

@@ -23,6 +23,7 @@ def due() -> bool:
 
 
 def run() -> RetentionRun:
+    from maeul.disaster import services as disaster
     from maeul.people import services as people
     from maeul.safety import services as safety
     from maeul.sensing import services as sensing
@@ -38,6 +39,7 @@ def run() -> RetentionRun:
     record.audit_rows_deleted = deleted
     record.households_destroyed = people.destroy_expired(WORKER)
     record.reporter_contacts_erased = safety.erase_reporter_contacts(WORKER)
+    disaster.erase_destroyed_notes(WORKER)  # roll-call notes about households whose data was just destroyed
     sensing.apply_retention()  # raw readings to hourly roll-ups; expired roll-ups, dead letters, delivery keys
     record.finished_at = timezone.now()
     record.save()

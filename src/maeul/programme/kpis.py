@@ -65,6 +65,7 @@ SAFETY = "maeul.safety.services.programme_figures"
 WATCH = "maeul.watch.services.programme_figures"
 SENSING = "maeul.sensing.services.programme_figures"
 SAFETYNET = "maeul.safetynet.services.programme_figures"
+DISASTER = "maeul.disaster.services.programme_figures"
 
 REGISTRY: tuple[KpiDefinition, ...] = (
     KpiDefinition("hazards_reported", _("Hazards reported"), Kind.COUNT, _("reports"), SAFETY, "hazards_reported"),
@@ -159,21 +160,19 @@ REGISTRY: tuple[KpiDefinition, ...] = (
         _("Median minutes to complete a disaster roll-call"),
         Kind.MEDIAN,
         _("minutes"),
-        None,
+        DISASTER,
         "median_roll_call_minutes",
-        base_key="activations",
+        base_key="responses_completed",
         better=Better.LOWER,
-        pending="issue 6, app disaster",
     ),
     KpiDefinition(
         "roll_call_reached",
         _("Households reached in disaster roll-calls"),
         Kind.SHARE,
         "%",
-        None,
+        DISASTER,
         "share_reached",
         base_key="households_to_reach",
-        pending="issue 6, app disaster",
     ),
 )
 

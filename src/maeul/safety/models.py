@@ -325,6 +325,7 @@ class TaskSource(models.TextChoices):
     MEETING = "meeting", _("Meeting decision")
     INSPECTION = "inspection", _("Inspection")
     CHECKLIST = "checklist", _("Seasonal checklist")
+    REVIEW = "review", _("Lesson of a disaster response")
 
 
 class TaskStatus(models.TextChoices):

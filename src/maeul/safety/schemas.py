@@ -160,7 +160,7 @@ class TaskInput(BaseModel):
     area_code: str = Field(pattern=r"^\d{10}$")
     title: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=5000)
-    source: Literal["report", "meeting", "inspection", "checklist"]
+    source: Literal["report", "meeting", "inspection", "checklist", "review"]
     responder: str = Field("", max_length=40)
     budget_krw: int = Field(0, ge=0, le=100_000_000_000)
     plan_year: int = Field(ge=2020, le=2100)

@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from maeul.accounts.policy import Action, Resource
+from maeul.accounts.policy import Action, Resource, Scope
 from maeul.accounts.principal import request_principal
 
 
@@ -23,6 +23,8 @@ def maeul_context(request: HttpRequest) -> dict[str, Any]:
         "nav_reports": principal is not None and principal.can(Resource.WELFARE_REPORT, Action.VIEW),
         "nav_programme": principal is not None and principal.can(Resource.PROGRAMME_CALL, Action.VIEW),
         "nav_programme_results": principal is not None and principal.can(Resource.PROGRAMME_RESULTS, Action.VIEW),
+        "nav_disaster": principal is not None and principal.can(Resource.DISASTER, Action.VIEW),
+        "nav_roll_call": principal is not None and principal.scope(Resource.ROLL_CALL, Action.VIEW) == Scope.GRANTED,
         "map_tiles_url": settings.MAEUL_MAP_TILES_URL,
         "map_tiles_attribution": settings.MAEUL_MAP_TILES_ATTRIBUTION,
     }

@@ -71,6 +71,13 @@ def home(request: HttpRequest) -> HttpResponse:
     elif household_scope == Scope.GRANTED:
         page = people.list_households(Actor.from_request(request, principal), people.HouseholdFilters(), per_page=50)
         context["granted"] = page.rows
+    if principal.site_id is not None:
+        from maeul.disaster import services as disaster
+
+        if principal.can(Resource.DISASTER, Action.VIEW):
+            context["disasters"] = disaster.active_for(principal)
+        if principal.scope(Resource.ROLL_CALL, Action.VIEW) == Scope.GRANTED:
+            context["roll_call_waiting"] = disaster.outstanding_for(principal)
     return render(request, "web/home.html", context)
 
 

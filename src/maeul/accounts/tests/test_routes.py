@@ -62,6 +62,7 @@ def test_only_login_language_health_api_schema_and_hazard_reporting_are_public()
         "api/",
         "api/docs",
         "api/openapi.json",
+        "api/v1/disaster/cap",  # a CAP sender's own bearer token (disaster.cap_api.SourceTokenAuth)
         "api/v1/ingest/readings",  # a gateway's own bearer token (sensing.gateway_api.GatewayTokenAuth)
         "hazards/photos/<int:photo_id>/",  # checked inside: scope, a follower's token, or made public
         "healthz",

@@ -62,8 +62,6 @@ def test_every_kpi_names_a_function_of_another_app_or_the_work_that_will_provide
     assert {d.code for d in kpis.REGISTRY if not d.wired} == {
         "blind_spots_found",
         "blind_spots_linked",
-        "roll_call_minutes",
-        "roll_call_reached",
     }
 
 

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from maeul.audit import retention
+from maeul.disaster import services as disaster
 from maeul.notify import services as notify
 from maeul.safetynet import services as safetynet
 from maeul.sensing.history import monitored_site_ids
@@ -23,7 +24,8 @@ STATISTICS_INTERVAL = 3600.0
 
 class Command(BaseCommand):
     help = (
-        "Background jobs: alert escalation, watching that ingestion is alive, notification retries, retention. "
+        "Background jobs: alert escalation, watching that ingestion is alive, disaster response (feeds, escalation "
+        "of households not reached, messages), notification retries, retention. "
         "Safe to restart: what is due is derived from the database, not from memory."
     )
 
@@ -58,6 +60,9 @@ class Command(BaseCommand):
             # The ingest worker watches itself too, but a dead one cannot: this notices it from outside.
             for site_id in monitored_site_ids():
                 live.check_blind(site_id, now)
+            done = disaster.work(now)
+            if any(done.values()):
+                log.info("disaster response: %s", done)
             retried = notify.retry_failed()
             if retried:
                 log.info("notifications: %s delivered on retry", retried)
