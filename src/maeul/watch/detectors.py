@@ -68,6 +68,13 @@ _NIGHT_SHORTEST, _NIGHT_LONGEST = 3, 20  # a night's rest, hours; longer is some
 _BACK_TO_BED = 2.0  # hours: a silence this long begun before 07:00 is sleep, not sitting still after getting up
 _NIGHTS = 7  # nights learned before they say when the person is asleep: a week, so that weekends' lie-ins are seen
 _BED_EARLY_MINUTES = 90  # a silence begun this much before the earliest bedtime learned may still be a night's sleep
+# ...after where the person goes to sleep; after anywhere else no earlier than this many spreads of the bedtimes (the
+# median absolute deviation, scaled to a standard deviation, at least _BED_SPREAD_LEAST minutes) before their median:
+# about one evening in 160 if bedtimes were normal
+_BED_EARLY_SPREADS, _BED_SPREAD_LEAST = 2.5, 20
+# The first days: a daytime silence (begun 07:00-19:00) is also compared with the longest daytime silence at any hour so
+# far, at twice the margin, from a day learned until the cold start's share of the threshold is under a hundredth.
+_DAYTIME_FROM, _DAYTIME_UNTIL, _FIRST_DAYS = 7, 19, 14
 _EXIT_TRIPS = 2  # out-and-back silences through one door before it counts as the way out
 
 
@@ -110,7 +117,8 @@ class WatchSettings:
     # allowance) when that is past the ceiling (homes that see nothing between the evening and the morning), not
     # past this.
     night_ceiling_hours: float = 16.0
-    away_ceiling_hours: float = 24.0  # out longer than this is always worth a check (see HouseholdWatch.out_limit)
+    away_ceiling_hours: float = 24.0  # out longer than this is worth a check (see HouseholdWatch.out_limit)...
+    away_days_ceiling_hours: float = 72.0  # ...until the household has been out longer before; then past this
     heat_celsius: float = 32.0
     cold_celsius: float = 10.0
     battery_low_percent: float = BATTERY_LOW_PERCENT
@@ -296,13 +304,15 @@ class HouseholdWatch:
     detected: dict[str, datetime] = field(default_factory=dict)  # motion sensor -> its last detection
     rest_start: datetime | None = None  # the rest (long silences a few minutes apart) the last silence was part of
     rest_end: datetime | None = None
-    rest_contexts: list[str] = field(default_factory=list)
+    rest_context: str = ""  # what the rest began after
     open_causes: set[str] = field(default_factory=set)
     # evening's ordinal -> (bed, rest, up, contexts): when the night's rest began and how long it lasted, when the
     # person was up (minutes since that evening's noon), and what the rest followed (see _night)
     nights: dict[int, tuple[int, int, int, list[str]]] = field(default_factory=dict)
     _threshold: tuple[datetime, str, _Threshold] | None = None  # for the current silence: worked out once
-    _sleep: tuple[int, int, int, frozenset[str]] | None = None  # nights': earliest bed, earliest/latest up, contexts
+    # nights': from when a silence may be sleep (after where the person sleeps, after anywhere else), earliest and
+    # latest up, where the person sleeps (see _sleep_window)
+    _sleep: tuple[int, int, int, int, frozenset[str]] | None = None
     _soonest_for: WatchSettings | None = None
     _soonest_delta: timedelta = timedelta(0)
     _offline_due: dict[str, datetime | None] = field(default_factory=dict)  # device -> seen + limit, if not open
@@ -449,16 +459,16 @@ class HouseholdWatch:
         assert self.last_activity is not None
         night = began.hour >= _NIGHT_FROM or began.hour < _NIGHT_ENDS
         up_a_moment = self.rest_end is not None and began - self._local(self.rest_end) <= _UP_A_MOMENT
-        if self.rest_start is not None and up_a_moment and night:
-            first = self.rest_contexts[0]  # what the rest began after comes first
-            self.rest_contexts = [first, *sorted({*self.rest_contexts, self.context} - {first})]
+        # Back where the rest began (the bed, the bedroom): a visit to the toilet. Up a moment and then somewhere else
+        # is not: an evening sitting still in the living room, then bed, is not a night begun in the living room.
+        back_to_bed = self.context == self.rest_context
+        if self.rest_start is not None and up_a_moment and night and back_to_bed:
             whole = _hours(ended - self.rest_start)
-            for context in self.rest_contexts:
-                self.silences.add(context, self._local(self.rest_start), whole, self.settings.memory_days)
+            self.silences.add(self.rest_context, self._local(self.rest_start), whole, self.settings.memory_days)
         elif night and not _NIGHT_UNTIL <= began.hour < _NIGHT_ENDS:
-            self.rest_start, self.rest_contexts = self.last_activity, [self.context]
+            self.rest_start, self.rest_context = self.last_activity, self.context
         else:
-            self.rest_start, self.rest_contexts = None, []
+            self.rest_start, self.rest_context = None, ""
         self.rest_end = ended
 
     def _night(self, began: datetime, ended: datetime) -> None:
@@ -476,7 +486,7 @@ class HouseholdWatch:
         if self.rest_start is not None:
             rest = int(_hours(ended - self.rest_start) * 60)
             if rest > max(length, 60 * _NIGHT_SHORTEST - 1):
-                bed, length, contexts = _since_noon(self._local(self.rest_start)), rest, list(self.rest_contexts)
+                bed, length, contexts = _since_noon(self._local(self.rest_start)), rest, [self.rest_context]
         self.nights[evening] = (bed, length, up, contexts)
         for old in [n for n in self.nights if n < evening - self.settings.memory_days]:
             del self.nights[old]
@@ -487,8 +497,11 @@ class HouseholdWatch:
         day out is no cause for alarm) and never after the away ceiling. The door may also have been a visitor
         leaving, so being out is not trusted for a whole day unless days out have been seen."""
         s = self.settings
-        usual = max(self.outings, default=0.0) * s.margin + s.slack_hours
-        return min(max(usual, s.ceiling_hours), s.away_ceiling_hours)
+        longest = max(self.outings, default=0.0)
+        usual = longest * s.margin + s.slack_hours
+        days_out_seen = longest > s.away_ceiling_hours
+        ceiling = max(s.away_ceiling_hours, s.away_days_ceiling_hours if days_out_seen else 0.0)
+        return min(max(usual, s.ceiling_hours), ceiling)
 
     def _went_out(self) -> bool:
         """The door last used is the way out, and not on the way in: once nothing else stirs, the person is out."""
@@ -604,20 +617,28 @@ class HouseholdWatch:
         learned_days = (began - self.silences.first_day).days if self.silences.first_day else 0
         night = local.hour >= 20 or local.hour < 4
         cold_start = min(s.cold_start_night_hours if night else s.cold_start_hours, s.ceiling_hours)
+        if 1 <= learned_days < _FIRST_DAYS and _DAYTIME_FROM <= local.hour < _DAYTIME_UNTIL:
+            # An hour's own silences are few in the first days, but the household's days already say something: a
+            # daytime silence far longer than any so far at any hour is unusual before the cold start's fixed time.
+            by_day = (hours for at, hours, _after in self.silences.past if _DAYTIME_FROM <= at.hour < _DAYTIME_UNTIL)
+            longest = max(by_day, default=0.0)
+            cold_start = min(cold_start, max(longest * 2 * s.margin + s.slack_hours, s.floor_hours))
         if learned_days < s.learn_days:
             return _Threshold(cold_start, None, "")
         sleep = self._sleep_window()
         ahead = _EARLY_MINUTES
-        if sleep is not None and _since_noon(local) < sleep[0] - _BED_EARLY_MINUTES:
-            # Before the person's bedtimes: the nights begun later are not what this silence is compared with.
-            ahead = min(ahead, sleep[0] - _BED_EARLY_MINUTES - _since_noon(local) - _BUCKET_MINUTES)
+        if sleep is not None:
+            bed_after_bed, bed_elsewhere, first_up, up, bed_contexts = sleep
+            bed = bed_after_bed if context in bed_contexts else bed_elsewhere
+            if _since_noon(local) < bed:
+                # Before the person's bedtimes: the nights begun later are not what this silence is compared with.
+                ahead = min(ahead, bed - _since_noon(local) - _BUCKET_MINUTES)
         hours, by_context = self.silences.usual(context, local, ahead)
         after = context if by_context else ""
         learned, ceiling = hours * s.margin + s.slack_hours, s.ceiling_hours
         if sleep is not None:
-            bed, first_up, up, bed_contexts = sleep
             began_minute = _since_noon(local)
-            if bed - _BED_EARLY_MINUTES <= began_minute < up:
+            if bed <= began_minute < up:
                 # Possibly the night's sleep: unusual once the person is later up than on any night learned, by an
                 # allowance. After a late night that is sooner than the silences say; in a home that sees nothing
                 # between the evening and the morning it may pass the ceiling (never the night ceiling).
@@ -640,9 +661,10 @@ class HouseholdWatch:
             limit += (cold_start - limit) * (s.learn_days / max(learned_days, 1)) ** 3
         return _Threshold(limit, hours, after)
 
-    def _sleep_window(self) -> tuple[int, int, int, frozenset[str]] | None:
-        """From the nights learned (minutes since the evening's noon): the earliest bedtime (past the earliest
-        tenth), the earliest and latest rising, and where the person goes to sleep; None before a week of nights."""
+    def _sleep_window(self) -> tuple[int, int, int, int, frozenset[str]] | None:
+        """From the nights learned (minutes since the evening's noon): from when a silence may be the night's sleep
+        after where the person goes to sleep, and after anywhere else; the earliest and latest rising; and where the
+        person goes to sleep. None before a week of nights."""
         if self._sleep is None:
             nights = [n for n in self.nights.values() if n[1]]
             if len(nights) < _NIGHTS:
@@ -650,9 +672,16 @@ class HouseholdWatch:
             # What the rest usually began after (a third of the nights or more): where the person goes to sleep.
             began_after = Counter(after[0] for *_times, after in nights if after)
             contexts = frozenset(c for c, n in began_after.items() if n * 3 >= len(nights))
-            # Bedtimes: past the earliest tenth, so that one odd evening does not make every evening a night.
+            # After where the person sleeps: from 90 minutes before the bedtimes past the earliest tenth (one odd
+            # evening does not make every evening a night). After anywhere else a silence that may be an early night
+            # may as well be a collapse: from a robust spread of the bedtimes before their median, if that is later.
             beds = sorted(n[0] for n in nights)
-            self._sleep = (beds[len(beds) // 10], min(n[2] for n in nights), max(n[2] for n in nights), contexts)
+            after_bed = beds[len(beds) // 10] - _BED_EARLY_MINUTES
+            median = beds[len(beds) // 2]
+            spread = 1.4826 * sorted(abs(b - median) for b in beds)[len(beds) // 2]
+            elsewhere = max(after_bed, int(median - _BED_EARLY_SPREADS * max(spread, _BED_SPREAD_LEAST)))
+            ups = [n[2] for n in nights]
+            self._sleep = (after_bed, elsewhere, min(ups), max(ups), contexts)
         return self._sleep
 
     def offline_after(self, device: str) -> timedelta | None:
@@ -821,7 +850,7 @@ class HouseholdWatch:
             "device_first": {d: _iso(t) for d, t in self.device_first.items()},
             "device_longest_gap": dict(self.device_longest_gap),
             "detected": {d: _iso(t) for d, t in self.detected.items()},
-            "rest": [_iso(self.rest_start), _iso(self.rest_end), list(self.rest_contexts)],
+            "rest": [_iso(self.rest_start), _iso(self.rest_end), [self.rest_context] if self.rest_context else []],
             "nights": {str(n): [b, r, u, list(c)] for n, (b, r, u, c) in self.nights.items()},
             "open_causes": sorted(self.open_causes),
         }
@@ -874,7 +903,7 @@ class HouseholdWatch:
             detected={d: when(t) for d, t in data["detected"].items()},
             rest_start=_from_iso(data["rest"][0]),
             rest_end=_from_iso(data["rest"][1]),
-            rest_contexts=list(data["rest"][2]),
+            rest_context=(data["rest"][2] or [""])[0],  # before, a list of what the rest was after, first first
             nights={int(n): (v[0], v[1], v[2], list(v[3])) for n, v in data.get("nights", {}).items()},
             open_causes=set(data["open_causes"]),
         )

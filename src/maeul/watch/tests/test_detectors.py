@@ -87,7 +87,8 @@ def test_the_learned_threshold_leaves_the_cold_start_one_gradually() -> None:
     """A few days' longest silences are soon outlasted: the threshold moves from the cold start's to the learned
     one by (learn_days / days)³, so it is the cold start's on day 3, partway on day 4 and all but learned by day 14."""
     events = _sorted(routine(15, random.Random(3)))
-    settings = WatchSettings(cold_start_hours=8, learn_days=3)
+    # A cold start shorter than the first days' one (see below), so that it is what the threshold leaves.
+    settings = WatchSettings(cold_start_hours=4, learn_days=3)
     gradual, at_once = (
         HouseholdWatch("H-1", settings),
         HouseholdWatch("H-1", dataclasses.replace(settings, learn_days=0)),
@@ -101,10 +102,30 @@ def test_the_learned_threshold_leaves_the_cold_start_one_gradually() -> None:
             if event.at >= began - timedelta(hours=1):
                 break
         learned = at_once.threshold(began, "hall").hours
-        assert learned < 8
-        expected = learned + (8 - learned) * (3 / day) ** 3
+        assert learned < 4
+        expected = learned + (4 - learned) * (3 / day) ** 3
         assert gradual.threshold(began, "hall").hours == pytest.approx(expected)
     assert learned < expected < learned + 0.1  # day 14
+
+
+def test_after_a_day_a_daytime_silence_far_longer_than_any_so_far_is_unusual_before_the_cold_start() -> None:
+    """Seen every 20 minutes from 07:00 to 21:00 on the first day (a pause of 1 h 40 min at 11:00), asleep at night:
+    on the second day a silence at 10:00 is unusual past twice the margin over that longest pause and the slack
+    (1 h 40 min × 2.5 + 1 h = 5 h 10 min), not after the cold start's 8 h; one begun in the evening keeps the cold
+    start."""
+    watch = HouseholdWatch("H-20", WatchSettings(cold_start_hours=8))
+    day_one = [START + timedelta(hours=7, minutes=20 * k) for k in range(43)]
+    day_one = [t for t in day_one if not START + timedelta(hours=11) < t < START + timedelta(hours=12, minutes=30)]
+    for at in day_one:
+        watch.observe(Event(at, "H-20", "hall", Kind.MOTION, 1))
+    began = START + timedelta(days=1, hours=10)
+    watch.observe(Event(START + timedelta(days=1, hours=6, minutes=30), "H-20", "hall", Kind.MOTION, 1))
+    watch.observe(Event(began, "H-20", "hall", Kind.MOTION, 1))
+    assert watch.threshold(began, "hall").hours == pytest.approx(5 + 10 / 60)
+    assert watch.tick(began + timedelta(hours=5, minutes=5)) == []
+    (alert,) = watch.tick(began + timedelta(hours=5, minutes=10))
+    assert alert.reason_code == "inactivity_cold_start" and alert.reason_params["threshold_minutes"] == 310
+    assert watch.threshold(START + timedelta(days=1, hours=19, minutes=30), "hall").hours == 8
 
 
 def test_sos_smoke_and_gas_alert_at_once_and_once() -> None:
@@ -348,6 +369,63 @@ def test_an_evening_collapse_away_from_the_bedroom_is_found_before_bedtime_would
     learned = [a for a in alerts if a.raised_at > START + timedelta(days=3)]
     assert len(learned) == 1 and learned[0].raised_at - collapse <= timedelta(hours=2, minutes=30)  # not 10 h
     assert learned[0].reason_params["after_device"] == "living"
+
+
+def test_sitting_still_before_bed_does_not_make_the_living_room_a_place_to_sleep() -> None:
+    """Every evening an hour and more still in the living room (20:30-21:40), a step there, then the bedroom and the
+    night, with a visit to the toilet at 02:00 (back to the bedroom): the night is learned as begun in the bedroom, so
+    a silence in the living room at 20:00 is found in hours, not at the morning's rising."""
+    events = []
+    for day in range(15):
+        base = START + timedelta(days=day)
+        t = base + timedelta(hours=6, minutes=30)
+        while t <= base + timedelta(hours=20, minutes=30):
+            events.append(Event(t, "H-21", "living", Kind.MOTION, 1))
+            t += timedelta(minutes=20)
+        events.append(Event(base + timedelta(hours=21, minutes=40), "H-21", "living", Kind.MOTION, 1))
+        events.append(Event(base + timedelta(hours=21, minutes=45), "H-21", "bedroom", Kind.MOTION, 1))
+        for minutes, room in ((0, "bedroom"), (3, "bathroom"), (9, "bedroom")):
+            events.append(Event(base + timedelta(days=1, hours=2, minutes=minutes), "H-21", room, Kind.MOTION, 1))
+    collapse = START + timedelta(days=14, hours=20)
+    events = [e for e in events if e.at <= collapse]
+    watch = HouseholdWatch("H-21")
+    for event in events:
+        watch.observe(event)
+    sleep = watch._sleep_window()
+    assert sleep is not None and sleep[4] == {"bedroom"}
+    until = collapse + timedelta(hours=12)
+    (alert,) = [a for a in run(events, until=until) if a.raised_at >= collapse and a.kind == "inactivity"]
+    assert alert.raised_at - collapse <= timedelta(hours=3)
+    assert alert.reason_params["after_device"] == "living"
+
+
+def test_once_days_out_have_been_seen_being_out_a_night_is_not_checked_after_a_day() -> None:
+    """Out 10:00-12:00 on weekdays (the way out learned); once out from Friday 10:00 to Sunday 15:00, which is checked
+    at the ceiling (12 h); the next such weekend is usual (up to the longest × margin + slack), and is not."""
+    events = []
+    for day in range(21):
+        base = START + timedelta(days=day)
+        if day in (4, 5, 6, 11, 12, 13, 18):  # Friday to Sunday away in the first two weeks
+            if day % 7 != 4:
+                continue
+            hours: tuple[int, ...] = (7, 8, 9)
+        else:
+            hours = (*range(7, 10), *range(12, 22))
+        if day % 7 == 6:
+            hours = tuple(range(15, 22))
+        for hour in hours:
+            events.append(Event(base + timedelta(hours=hour, minutes=30), "H-22", "hall", Kind.MOTION, 1))
+        doors = (10, 12) if day % 7 < 5 or day == 18 else ()
+        if day % 7 == 4 and day < 14:
+            doors = (10,)
+        if day % 7 == 6:
+            doors = (15,)
+        for hour in doors:
+            events.append(Event(base + timedelta(hours=hour), "H-22", "door", Kind.CONTACT, 1))
+            events.append(Event(base + timedelta(hours=hour, minutes=1), "H-22", "door", Kind.CONTACT, 0))
+    events.sort(key=lambda e: e.at)
+    away = [a for a in run(events, until=START + timedelta(days=20)) if a.cause == "away"]
+    assert [a.raised_at.date() for a in away] == [(START + timedelta(days=4)).date()]  # the first weekend only
 
 
 def test_coming_back_in_then_silence_is_inactivity_not_being_out() -> None:
