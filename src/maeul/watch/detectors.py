@@ -624,6 +624,12 @@ class HouseholdWatch:
             longest = max(by_day, default=0.0)
             cold_start = min(cold_start, max(longest * 2 * s.margin + s.slack_hours, s.floor_hours))
         if learned_days < s.learn_days:
+            longest_night = max((rest for _bed, rest, _up, _after in self.nights.values()), default=0) / 60
+            if (local.hour >= _NIGHT_FROM or local.hour < _NIGHT_UNTIL) and longest_night > s.cold_start_night_hours:
+                # A home that sees nothing between the evening and the morning: a night has already outlasted the
+                # night's cold start, and so may this one, as far as that night and the allowance (never the night
+                # ceiling).
+                cold_start = min(s.night_ceiling_hours, longest_night * s.margin + s.slack_hours)
             return _Threshold(cold_start, None, "")
         sleep = self._sleep_window()
         ahead = _EARLY_MINUTES

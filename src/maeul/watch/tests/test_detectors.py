@@ -119,8 +119,8 @@ def test_after_a_day_a_daytime_silence_far_longer_than_any_so_far_is_unusual_bef
     for at in day_one:
         watch.observe(Event(at, "H-20", "hall", Kind.MOTION, 1))
     began = START + timedelta(days=1, hours=10)
-    watch.observe(Event(START + timedelta(days=1, hours=6, minutes=30), "H-20", "hall", Kind.MOTION, 1))
-    watch.observe(Event(began, "H-20", "hall", Kind.MOTION, 1))
+    for k in range(11):  # 06:40 to 10:00
+        watch.observe(Event(START + timedelta(days=1, hours=6, minutes=40 + 20 * k), "H-20", "hall", Kind.MOTION, 1))
     assert watch.threshold(began, "hall").hours == pytest.approx(5 + 10 / 60)
     assert watch.tick(began + timedelta(hours=5, minutes=5)) == []
     (alert,) = watch.tick(began + timedelta(hours=5, minutes=10))
@@ -537,3 +537,12 @@ def test_a_home_that_sees_nothing_at_night_learns_its_long_nights_but_not_by_day
     # the night ceiling (16 h).
     assert START + timedelta(days=21, hours=9, minutes=30) < morning.raised_at
     assert morning.raised_at - evening[-1].at <= timedelta(hours=16)
+
+
+def test_in_the_first_days_a_home_that_sees_nothing_at_night_is_checked_only_on_its_first_night() -> None:
+    """Thirteen-hour nights from before 20:00: the first is checked at the cold start (8 h); once a night has
+    outlasted the night's cold start (11 h), the next nights of the cold start may be as long again, by the
+    allowance (never past the night ceiling)."""
+    alerts = [a for a in run(_one_sensor_days(4)) if a.kind == "inactivity"]
+    assert [a.raised_at.date() for a in alerts] == [(START + timedelta(days=1)).date()]
+    assert alerts[0].reason_code == "inactivity_cold_start" and alerts[0].reason_params["threshold_minutes"] == 480
