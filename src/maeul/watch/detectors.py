@@ -8,14 +8,17 @@ or after the live layer calls ``resolve``. ``snapshot``/``restore`` carry its wh
 Inactivity is judged against the household's own silences (docs/decisions/0009): each silence is filed under what
 was last seen before it (the device, or the bed or seat mat still pressed) and the local time it began; a new silence
 is unusual once it outlasts, by a margin and some slack, the longest comparable one (begun about then after the same
-device, or under way then), between a floor and the site's ceiling; for the first days a fixed cold-start
-threshold applies, and the learned one takes over from it gradually. A night's rest is learned whole, and so is
-the household's sleep: when its nights begin and when the person is up. A silence begun between 90 minutes
-before the usual bedtimes and the latest rising that may be the night's sleep (it follows where the person goes to
-sleep, or such silences then were nights) is unusual once the person is later up than on any night learned, by an
-allowance: sooner than the silences alone say after a late night, and past the ceiling, up to the night ceiling,
-in homes whose ordinary nights are longer. The way out of the home is learned from outings through it, and
-appliances' rhythms from their plugs' power.
+device, or under way then), between a floor and the site's ceiling; for the first days a cold-start threshold
+applies (by day no longer than the household's longest daytime silence so far allows, at night as long as a night
+already was in homes that see nothing at night), and the learned one takes over from it gradually. A night's rest
+(with visits to the toilet and back to bed) is learned whole, and so is the household's sleep: when its nights begin
+and when the person is up. A silence begun between 90 minutes before the usual bedtimes (after anything but where
+the person sleeps, no earlier than a robust spread of bedtimes allows) and the latest rising that may be the night's
+sleep (it follows where the person goes to sleep, or such silences then were nights) is unusual once the person is
+later up than on any night learned, by an allowance: sooner than the silences alone say after a late night, and past
+the ceiling, up to the night ceiling, in homes whose ordinary nights are longer. The way out of the home is learned
+from outings through it (and days out, once seen, are not checked after a day), and appliances' rhythms from their
+plugs' power.
 
 Alerts carry ``reason`` in English (replay output, logs) and ``reason_code`` with ``reason_params`` for the web
 layer to render in the user's language. Codes and their params (minutes and watts are whole numbers; ``weekday``
@@ -453,9 +456,9 @@ class HouseholdWatch:
         self.open_causes.discard("away")
 
     def _rest(self, began: datetime, ended: datetime) -> None:
-        """A night's long silences with only a few minutes up between them (visits to the toilet) are also learned
-        as one rest, so that a night without those visits is not unusual. Only nights: by day, long silences a
-        movement apart are someone sitting still, each of which must stay usual on its own."""
+        """A night's long silences with only a few minutes up between them, back where the rest began (visits to the
+        toilet), are also learned as one rest, so that a night without those visits is not unusual. Only nights: by
+        day, long silences a movement apart are someone sitting still, each of which must stay usual on its own."""
         assert self.last_activity is not None
         night = began.hour >= _NIGHT_FROM or began.hour < _NIGHT_ENDS
         up_a_moment = self.rest_end is not None and began - self._local(self.rest_end) <= _UP_A_MOMENT
