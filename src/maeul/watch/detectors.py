@@ -620,9 +620,11 @@ class HouseholdWatch:
         learned_days = (began - self.silences.first_day).days if self.silences.first_day else 0
         night = local.hour >= 20 or local.hour < 4
         cold_start = min(s.cold_start_night_hours if night else s.cold_start_hours, s.ceiling_hours)
-        if 1 <= learned_days < _FIRST_DAYS and _DAYTIME_FROM <= local.hour < _DAYTIME_UNTIL:
+        after_door = Kind.CONTACT in self.values.get(context, {})
+        if 1 <= learned_days < _FIRST_DAYS and _DAYTIME_FROM <= local.hour < _DAYTIME_UNTIL and not after_door:
             # An hour's own silences are few in the first days, but the household's days already say something: a
             # daytime silence far longer than any so far at any hour is unusual before the cold start's fixed time.
+            # Not after a door: before the way out is learned, that may be the first long day out.
             by_day = (hours for at, hours, _after in self.silences.past if _DAYTIME_FROM <= at.hour < _DAYTIME_UNTIL)
             longest = max(by_day, default=0.0)
             cold_start = min(cold_start, max(longest * 2 * s.margin + s.slack_hours, s.floor_hours))

@@ -111,13 +111,16 @@ def test_the_learned_threshold_leaves_the_cold_start_one_gradually() -> None:
 def test_after_a_day_a_daytime_silence_far_longer_than_any_so_far_is_unusual_before_the_cold_start() -> None:
     """Seen every 20 minutes from 07:00 to 21:00 on the first day (a pause of 1 h 40 min at 11:00), asleep at night:
     on the second day a silence at 10:00 is unusual past twice the margin over that longest pause and the slack
-    (1 h 40 min × 2.5 + 1 h = 5 h 10 min), not after the cold start's 8 h; one begun in the evening keeps the cold
-    start."""
+    (1 h 40 min × 2.5 + 1 h = 5 h 10 min), not after the cold start's 8 h; one begun in the evening, or after a door,
+    keeps the cold start."""
     watch = HouseholdWatch("H-20", WatchSettings(cold_start_hours=8))
     day_one = [START + timedelta(hours=7, minutes=20 * k) for k in range(43)]
     day_one = [t for t in day_one if not START + timedelta(hours=11) < t < START + timedelta(hours=12, minutes=30)]
     for at in day_one:
         watch.observe(Event(at, "H-20", "hall", Kind.MOTION, 1))
+        if at == START + timedelta(hours=8):  # the front door opened and closed
+            watch.observe(Event(at + timedelta(minutes=1), "H-20", "door", Kind.CONTACT, 1))
+            watch.observe(Event(at + timedelta(minutes=2), "H-20", "door", Kind.CONTACT, 0))
     began = START + timedelta(days=1, hours=10)
     for k in range(11):  # 06:40 to 10:00
         watch.observe(Event(START + timedelta(days=1, hours=6, minutes=40 + 20 * k), "H-20", "hall", Kind.MOTION, 1))
@@ -126,6 +129,7 @@ def test_after_a_day_a_daytime_silence_far_longer_than_any_so_far_is_unusual_bef
     (alert,) = watch.tick(began + timedelta(hours=5, minutes=10))
     assert alert.reason_code == "inactivity_cold_start" and alert.reason_params["threshold_minutes"] == 310
     assert watch.threshold(START + timedelta(days=1, hours=19, minutes=30), "hall").hours == 8
+    assert watch.threshold(began, "door").hours == 8  # after a door: perhaps the first long day out
 
 
 def test_sos_smoke_and_gas_alert_at_once_and_once() -> None:
