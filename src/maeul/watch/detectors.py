@@ -234,10 +234,10 @@ class _Silences:
                 if remaining > under_way[bucket]:
                     under_way[bucket] = remaining
 
-    def usual(self, context: str, began: datetime, ahead: int = _EARLY_MINUTES) -> tuple[float, bool]:
+    def usual(self, context: str, began: datetime, ahead: int = _EARLY_MINUTES, own: bool = True) -> tuple[float, bool]:
         """The longest silence usually beginning at ``began`` (local) or up to ``ahead`` minutes later, and
         whether it was learned after this context: once the context has been seen on a few days around this hour,
-        its own silences say (even when all were short), else the silences after any device."""
+        its own silences say (even when all were short; unless not ``own``), else the silences after any device."""
         if self._cover is None:
             self._cover = {}
             for start, hours, after in self.past:
@@ -245,7 +245,7 @@ class _Silences:
         bucket = (began.hour * 60 + began.minute) // _BUCKET_MINUTES
         by_hour = self.seen.get(context, {})
         days = sum(by_hour.get((began.hour + d) % 24, [0, 0])[1] for d in (-1, 0, 1))
-        key = context if days >= _SEEN_DAYS else _ANY
+        key = context if own and days >= _SEEN_DAYS else _ANY
         lines = self._cover.get(key)
         if lines is None:
             return 0.0, key == context
@@ -314,8 +314,9 @@ class HouseholdWatch:
     nights: dict[int, tuple[int, int, int, list[str]]] = field(default_factory=dict)
     _threshold: tuple[datetime, str, _Threshold] | None = None  # for the current silence: worked out once
     # nights': from when a silence may be sleep (after where the person sleeps, after anywhere else), earliest and
-    # latest up, where the person sleeps (see _sleep_window)
-    _sleep: tuple[int, int, int, int, frozenset[str]] | None = None
+    # latest up (see _sleep_window); where the person sleeps, and whether that tells (see _sleep_places)
+    _sleep: tuple[int, int, int, int] | None = None
+    _places: tuple[frozenset[str], bool] | None = None
     _soonest_for: WatchSettings | None = None
     _soonest_delta: timedelta = timedelta(0)
     _offline_due: dict[str, datetime | None] = field(default_factory=dict)  # device -> seen + limit, if not open
@@ -493,7 +494,7 @@ class HouseholdWatch:
         self.nights[evening] = (bed, length, up, contexts)
         for old in [n for n in self.nights if n < evening - self.settings.memory_days]:
             del self.nights[old]
-        self._sleep = None
+        self._sleep = self._places = None
 
     def out_limit(self) -> float:
         """Hours out before a check: past the longest usual outing as for a silence, never before the ceiling (a
@@ -637,14 +638,18 @@ class HouseholdWatch:
                 cold_start = min(s.night_ceiling_hours, longest_night * s.margin + s.slack_hours)
             return _Threshold(cold_start, None, "")
         sleep = self._sleep_window()
+        places, place_tells = self._sleep_places()
+        # Where the person's nights do not begin after one place (the last room before bed varies), what a silence
+        # followed says nothing about whether it is the night: in the night's hours, the silences after any place.
+        own = place_tells or context in places or not (local.hour >= _NIGHT_FROM or local.hour < _NIGHT_UNTIL)
         ahead = _EARLY_MINUTES
         if sleep is not None:
-            bed_after_bed, bed_elsewhere, first_up, up, bed_contexts = sleep
-            bed = bed_after_bed if context in bed_contexts else bed_elsewhere
+            bed_after_bed, bed_elsewhere, first_up, up = sleep
+            bed = bed_after_bed if context in places or not place_tells else bed_elsewhere
             if _since_noon(local) < bed:
                 # Before the person's bedtimes: the nights begun later are not what this silence is compared with.
                 ahead = min(ahead, bed - _since_noon(local) - _BUCKET_MINUTES)
-        hours, by_context = self.silences.usual(context, local, ahead)
+        hours, by_context = self.silences.usual(context, local, ahead, own)
         after = context if by_context else ""
         learned, ceiling = hours * s.margin + s.slack_hours, s.ceiling_hours
         if sleep is not None:
@@ -655,7 +660,7 @@ class HouseholdWatch:
                 # between the evening and the morning it may pass the ceiling (never the night ceiling).
                 until_up = (up - began_minute) / 60
                 wake_limit = until_up + s.slack_hours * s.margin + (s.margin - 1) * (up - first_up) / 60
-                if context in bed_contexts or not by_context or hours >= _NIGHT_SHORTEST or wake_limit < learned:
+                if context in places or not by_context or hours >= _NIGHT_SHORTEST or wake_limit < learned:
                     learned, hours, after = wake_limit, until_up, context
                 ceiling = max(ceiling, min(s.night_ceiling_hours, wake_limit))
         elif local.hour >= _NIGHT_FROM or local.hour < _NIGHT_UNTIL:
@@ -672,17 +677,25 @@ class HouseholdWatch:
             limit += (cold_start - limit) * (s.learn_days / max(learned_days, 1)) ** 3
         return _Threshold(limit, hours, after)
 
-    def _sleep_window(self) -> tuple[int, int, int, int, frozenset[str]] | None:
+    def _sleep_places(self) -> tuple[frozenset[str], bool]:
+        """Where the person goes to sleep (what a third of the nights' rests or more began after: the bedroom PIR,
+        the bed mat, the only PIR), and whether that tells the night from other silences: four nights in five or more
+        began after one place (with a bed mat, nearly all; when the last room before bed varies, none does)."""
+        if self._places is None:
+            nights = [n for n in self.nights.values() if n[1] and n[3]]
+            began_after = Counter(after[0] for *_times, after in nights)
+            places = frozenset(c for c, n in began_after.items() if n * 3 >= len(nights))
+            self._places = (places, max(began_after.values(), default=0) * 5 >= len(nights) * 4)
+        return self._places
+
+    def _sleep_window(self) -> tuple[int, int, int, int] | None:
         """From the nights learned (minutes since the evening's noon): from when a silence may be the night's sleep
-        after where the person goes to sleep, and after anywhere else; the earliest and latest rising; and where the
-        person goes to sleep. None before a week of nights."""
+        after where the person goes to sleep (or anywhere, when the place does not tell), and after anywhere else;
+        the earliest and latest rising. None before a week of nights."""
         if self._sleep is None:
             nights = [n for n in self.nights.values() if n[1]]
             if len(nights) < _NIGHTS:
                 return None
-            # What the rest usually began after (a third of the nights or more): where the person goes to sleep.
-            began_after = Counter(after[0] for *_times, after in nights if after)
-            contexts = frozenset(c for c, n in began_after.items() if n * 3 >= len(nights))
             # After where the person sleeps: from 90 minutes before the bedtimes past the earliest tenth (one odd
             # evening does not make every evening a night). After anywhere else a silence that may be an early night
             # may as well be a collapse: from a robust spread of the bedtimes before their median, if that is later.
@@ -692,7 +705,7 @@ class HouseholdWatch:
             spread = 1.4826 * sorted(abs(b - median) for b in beds)[len(beds) // 2]
             elsewhere = max(after_bed, int(median - _BED_EARLY_SPREADS * max(spread, _BED_SPREAD_LEAST)))
             ups = [n[2] for n in nights]
-            self._sleep = (after_bed, elsewhere, min(ups), max(ups), contexts)
+            self._sleep = (after_bed, elsewhere, min(ups), max(ups))
         return self._sleep
 
     def offline_after(self, device: str) -> timedelta | None:

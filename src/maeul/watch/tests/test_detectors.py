@@ -395,12 +395,36 @@ def test_sitting_still_before_bed_does_not_make_the_living_room_a_place_to_sleep
     watch = HouseholdWatch("H-21")
     for event in events:
         watch.observe(event)
-    sleep = watch._sleep_window()
-    assert sleep is not None and sleep[4] == {"bedroom"}
+    assert watch._sleep_places() == (frozenset({"bedroom"}), True)
     until = collapse + timedelta(hours=12)
     (alert,) = [a for a in run(events, until=until) if a.raised_at >= collapse and a.kind == "inactivity"]
     assert alert.raised_at - collapse <= timedelta(hours=3)
     assert alert.reason_params["after_device"] == "living"
+
+
+def test_when_the_last_room_before_bed_varies_a_night_after_a_new_one_is_not_an_alarm() -> None:
+    """Motion in the hall, the kitchen and the bedroom by day; the last room before bed was the kitchen for a week,
+    then the hall: no one place tells the night any more, so a night after the bedroom is measured against the nights
+    after any room, not against the bedroom's short evening silences."""
+    events = []
+    rooms = ("hall", "kitchen", "bedroom")
+    for day in range(16):
+        base = START + timedelta(days=day)
+        for k in range(43):  # 07:00 to 21:00, every 20 minutes
+            events.append(Event(base + timedelta(hours=7, minutes=20 * k), "H-23", rooms[k % 3], Kind.MOTION, 1))
+        last = "kitchen" if day < 7 else "hall" if day < 14 else "bedroom"
+        events.append(Event(base + timedelta(hours=21, minutes=50), "H-23", last, Kind.MOTION, 1))
+    alerts = [a for a in run(events, until=START + timedelta(days=16, hours=6)) if a.kind == "inactivity"]
+    # After a week of nights all begun after the kitchen, the first begun after the hall is checked (the place told
+    # the night until then); once the place varies, the first night after the bedroom is not.
+    late = [
+        (a.raised_at.date(), a.reason_params["after_device"]) for a in alerts if a.raised_at > START + timedelta(days=7)
+    ]
+    assert late == [((START + timedelta(days=8)).date(), "hall")]
+    watch = HouseholdWatch("H-23")
+    for event in events:
+        watch.observe(event)
+    assert watch._sleep_places() == (frozenset({"kitchen", "hall"}), False)
 
 
 def test_once_days_out_have_been_seen_being_out_a_night_is_not_checked_after_a_day() -> None:
