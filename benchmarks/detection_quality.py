@@ -48,10 +48,10 @@ KST = ZoneInfo("Asia/Seoul")
 DETECTORS = {
     "Maeul (learned)": WatchSettings(timezone=KST),
     "fixed 12 h": WatchSettings(
-        cold_start_hours=12, cold_start_night_hours=12, ceiling_hours=12, learn_days=10**6, timezone=KST
+        cold_start_hours=12, cold_start_night_hours=12, ceiling_hours=12, learn=False, timezone=KST
     ),
     "fixed 24 h": WatchSettings(
-        cold_start_hours=24, cold_start_night_hours=24, ceiling_hours=24, learn_days=10**6, timezone=KST
+        cold_start_hours=24, cold_start_night_hours=24, ceiling_hours=24, learn=False, timezone=KST
     ),
 }
 BANDS = ("night 0-6", "morning 6-12", "afternoon 12-18", "evening 18-24")

@@ -112,6 +112,7 @@ class WatchSettings:
     ceiling_hours: float = 12.0  # never wait longer than this, whatever was learned
     floor_hours: float = 2.0  # never alert on a silence shorter than this
     learn_days: int = 3  # days of history before learned thresholds begin to replace the cold-start one
+    learn: bool = True  # False: the cold start's fixed thresholds for ever (the fixed timers compared with)
     margin: float = 1.25  # how far past the longest usual silence before an alert: a factor...
     slack_hours: float = 1.0  # ...and an hour more: a silence usually short may still run to twice its length
     memory_days: int = 28  # silences older than this are forgotten (at the latest half as long again)
@@ -621,6 +622,8 @@ class HouseholdWatch:
         learned_days = (began - self.silences.first_day).days if self.silences.first_day else 0
         night = local.hour >= 20 or local.hour < 4
         cold_start = min(s.cold_start_night_hours if night else s.cold_start_hours, s.ceiling_hours)
+        if not s.learn:
+            return _Threshold(cold_start, None, "")
         after_door = Kind.CONTACT in self.values.get(context, {})
         if 1 <= learned_days < _FIRST_DAYS and _DAYTIME_FROM <= local.hour < _DAYTIME_UNTIL and not after_door:
             # An hour's own silences are few in the first days, but the household's days already say something: a

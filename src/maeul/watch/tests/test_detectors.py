@@ -132,6 +132,16 @@ def test_after_a_day_a_daytime_silence_far_longer_than_any_so_far_is_unusual_bef
     assert watch.threshold(began, "door").hours == 8  # after a door: perhaps the first long day out
 
 
+def test_without_learning_the_cold_start_applies_for_ever() -> None:
+    """``learn=False`` is a fixed timer (the benchmark compares with 12 h and 24 h ones): nothing the household did
+    moves its thresholds, not even in the first days."""
+    watch = HouseholdWatch("H-24", WatchSettings(cold_start_hours=12, cold_start_night_hours=12, learn=False))
+    for event in _sorted(routine(15, random.Random(5), "H-24")):
+        watch.observe(event)
+    for day, hour in ((1, 10), (5, 10), (14, 10), (14, 21)):
+        assert watch.threshold(START + timedelta(days=day, hours=hour), "hall").hours == 12
+
+
 def test_sos_smoke_and_gas_alert_at_once_and_once() -> None:
     at = START + timedelta(hours=12)
     events = [
