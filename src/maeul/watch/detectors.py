@@ -8,14 +8,17 @@ or after the live layer calls ``resolve``. ``snapshot``/``restore`` carry its wh
 Inactivity is judged against the household's own silences (docs/decisions/0009): each silence is filed under what
 was last seen before it (the device, or the bed or seat mat still pressed) and the local time it began; a new silence
 is unusual once it outlasts, by a margin and some slack, the longest comparable one (begun about then after the same
-device, or under way then), between a floor and the site's ceiling; for the first days a fixed cold-start
-threshold applies, and the learned one takes over from it gradually. A night's rest is learned whole, and so is
-the household's sleep: when its nights begin and when the person is up. A silence begun between 90 minutes
-before the usual bedtimes and the latest rising that may be the night's sleep (it follows where the person goes to
-sleep, or such silences then were nights) is unusual once the person is later up than on any night learned, by an
-allowance: sooner than the silences alone say after a late night, and past the ceiling, up to the night ceiling,
-in homes whose ordinary nights are longer. The way out of the home is learned from outings through it, and
-appliances' rhythms from their plugs' power.
+device, or under way then), between a floor and the site's ceiling; for the first days a cold-start threshold
+applies (by day no longer than the household's longest daytime silence so far allows, at night as long as a night
+already was in homes that see nothing at night), and the learned one takes over from it gradually. A night's rest
+(with visits to the toilet and back to bed) is learned whole, and so is the household's sleep: when its nights begin
+and when the person is up. A silence begun between 90 minutes before the usual bedtimes (after anything but where
+the person sleeps, no earlier than a robust spread of bedtimes allows) and the latest rising that may be the night's
+sleep (it follows where the person goes to sleep, or such silences then were nights) is unusual once the person is
+later up than on any night learned, by an allowance: sooner than the silences alone say after a late night, and past
+the ceiling, up to the night ceiling, in homes whose ordinary nights are longer. The way out of the home is learned
+from outings through it (and days out, once seen, are not checked after a day), and appliances' rhythms from their
+plugs' power.
 
 Alerts carry ``reason`` in English (replay output, logs) and ``reason_code`` with ``reason_params`` for the web
 layer to render in the user's language. Codes and their params (minutes and watts are whole numbers; ``weekday``
@@ -68,6 +71,13 @@ _NIGHT_SHORTEST, _NIGHT_LONGEST = 3, 20  # a night's rest, hours; longer is some
 _BACK_TO_BED = 2.0  # hours: a silence this long begun before 07:00 is sleep, not sitting still after getting up
 _NIGHTS = 7  # nights learned before they say when the person is asleep: a week, so that weekends' lie-ins are seen
 _BED_EARLY_MINUTES = 90  # a silence begun this much before the earliest bedtime learned may still be a night's sleep
+# ...after where the person goes to sleep; after anywhere else no earlier than this many spreads of the bedtimes (the
+# median absolute deviation, scaled to a standard deviation, at least _BED_SPREAD_LEAST minutes) before their median:
+# about one evening in 160 if bedtimes were normal
+_BED_EARLY_SPREADS, _BED_SPREAD_LEAST = 2.5, 20
+# The first days: a daytime silence (begun 07:00-19:00) is also compared with the longest daytime silence at any hour so
+# far, at twice the margin, from a day learned until the cold start's share of the threshold is under a hundredth.
+_DAYTIME_FROM, _DAYTIME_UNTIL, _FIRST_DAYS = 7, 19, 14
 _EXIT_TRIPS = 2  # out-and-back silences through one door before it counts as the way out
 
 
@@ -102,6 +112,7 @@ class WatchSettings:
     ceiling_hours: float = 12.0  # never wait longer than this, whatever was learned
     floor_hours: float = 2.0  # never alert on a silence shorter than this
     learn_days: int = 3  # days of history before learned thresholds begin to replace the cold-start one
+    learn: bool = True  # False: the cold start's fixed thresholds for ever (the fixed timers compared with)
     margin: float = 1.25  # how far past the longest usual silence before an alert: a factor...
     slack_hours: float = 1.0  # ...and an hour more: a silence usually short may still run to twice its length
     memory_days: int = 28  # silences older than this are forgotten (at the latest half as long again)
@@ -110,7 +121,8 @@ class WatchSettings:
     # allowance) when that is past the ceiling (homes that see nothing between the evening and the morning), not
     # past this.
     night_ceiling_hours: float = 16.0
-    away_ceiling_hours: float = 24.0  # out longer than this is always worth a check (see HouseholdWatch.out_limit)
+    away_ceiling_hours: float = 24.0  # out longer than this is worth a check (see HouseholdWatch.out_limit)...
+    away_days_ceiling_hours: float = 72.0  # ...until the household has been out longer before; then past this
     heat_celsius: float = 32.0
     cold_celsius: float = 10.0
     battery_low_percent: float = BATTERY_LOW_PERCENT
@@ -223,10 +235,10 @@ class _Silences:
                 if remaining > under_way[bucket]:
                     under_way[bucket] = remaining
 
-    def usual(self, context: str, began: datetime, ahead: int = _EARLY_MINUTES) -> tuple[float, bool]:
+    def usual(self, context: str, began: datetime, ahead: int = _EARLY_MINUTES, own: bool = True) -> tuple[float, bool]:
         """The longest silence usually beginning at ``began`` (local) or up to ``ahead`` minutes later, and
         whether it was learned after this context: once the context has been seen on a few days around this hour,
-        its own silences say (even when all were short), else the silences after any device."""
+        its own silences say (even when all were short; unless not ``own``), else the silences after any device."""
         if self._cover is None:
             self._cover = {}
             for start, hours, after in self.past:
@@ -234,7 +246,7 @@ class _Silences:
         bucket = (began.hour * 60 + began.minute) // _BUCKET_MINUTES
         by_hour = self.seen.get(context, {})
         days = sum(by_hour.get((began.hour + d) % 24, [0, 0])[1] for d in (-1, 0, 1))
-        key = context if days >= _SEEN_DAYS else _ANY
+        key = context if own and days >= _SEEN_DAYS else _ANY
         lines = self._cover.get(key)
         if lines is None:
             return 0.0, key == context
@@ -296,13 +308,16 @@ class HouseholdWatch:
     detected: dict[str, datetime] = field(default_factory=dict)  # motion sensor -> its last detection
     rest_start: datetime | None = None  # the rest (long silences a few minutes apart) the last silence was part of
     rest_end: datetime | None = None
-    rest_contexts: list[str] = field(default_factory=list)
+    rest_context: str = ""  # what the rest began after
     open_causes: set[str] = field(default_factory=set)
     # evening's ordinal -> (bed, rest, up, contexts): when the night's rest began and how long it lasted, when the
     # person was up (minutes since that evening's noon), and what the rest followed (see _night)
     nights: dict[int, tuple[int, int, int, list[str]]] = field(default_factory=dict)
     _threshold: tuple[datetime, str, _Threshold] | None = None  # for the current silence: worked out once
-    _sleep: tuple[int, int, int, frozenset[str]] | None = None  # nights': earliest bed, earliest/latest up, contexts
+    # nights': from when a silence may be sleep (after where the person sleeps, after anywhere else), earliest and
+    # latest up (see _sleep_window); where the person sleeps, and whether that tells (see _sleep_places)
+    _sleep: tuple[int, int, int, int] | None = None
+    _places: tuple[frozenset[str], bool] | None = None
     _soonest_for: WatchSettings | None = None
     _soonest_delta: timedelta = timedelta(0)
     _offline_due: dict[str, datetime | None] = field(default_factory=dict)  # device -> seen + limit, if not open
@@ -443,22 +458,22 @@ class HouseholdWatch:
         self.open_causes.discard("away")
 
     def _rest(self, began: datetime, ended: datetime) -> None:
-        """A night's long silences with only a few minutes up between them (visits to the toilet) are also learned
-        as one rest, so that a night without those visits is not unusual. Only nights: by day, long silences a
-        movement apart are someone sitting still, each of which must stay usual on its own."""
+        """A night's long silences with only a few minutes up between them, back where the rest began (visits to the
+        toilet), are also learned as one rest, so that a night without those visits is not unusual. Only nights: by
+        day, long silences a movement apart are someone sitting still, each of which must stay usual on its own."""
         assert self.last_activity is not None
         night = began.hour >= _NIGHT_FROM or began.hour < _NIGHT_ENDS
         up_a_moment = self.rest_end is not None and began - self._local(self.rest_end) <= _UP_A_MOMENT
-        if self.rest_start is not None and up_a_moment and night:
-            first = self.rest_contexts[0]  # what the rest began after comes first
-            self.rest_contexts = [first, *sorted({*self.rest_contexts, self.context} - {first})]
+        # Back where the rest began (the bed, the bedroom): a visit to the toilet. Up a moment and then somewhere else
+        # is not: an evening sitting still in the living room, then bed, is not a night begun in the living room.
+        back_to_bed = self.context == self.rest_context
+        if self.rest_start is not None and up_a_moment and night and back_to_bed:
             whole = _hours(ended - self.rest_start)
-            for context in self.rest_contexts:
-                self.silences.add(context, self._local(self.rest_start), whole, self.settings.memory_days)
+            self.silences.add(self.rest_context, self._local(self.rest_start), whole, self.settings.memory_days)
         elif night and not _NIGHT_UNTIL <= began.hour < _NIGHT_ENDS:
-            self.rest_start, self.rest_contexts = self.last_activity, [self.context]
+            self.rest_start, self.rest_context = self.last_activity, self.context
         else:
-            self.rest_start, self.rest_contexts = None, []
+            self.rest_start, self.rest_context = None, ""
         self.rest_end = ended
 
     def _night(self, began: datetime, ended: datetime) -> None:
@@ -476,19 +491,22 @@ class HouseholdWatch:
         if self.rest_start is not None:
             rest = int(_hours(ended - self.rest_start) * 60)
             if rest > max(length, 60 * _NIGHT_SHORTEST - 1):
-                bed, length, contexts = _since_noon(self._local(self.rest_start)), rest, list(self.rest_contexts)
+                bed, length, contexts = _since_noon(self._local(self.rest_start)), rest, [self.rest_context]
         self.nights[evening] = (bed, length, up, contexts)
         for old in [n for n in self.nights if n < evening - self.settings.memory_days]:
             del self.nights[old]
-        self._sleep = None
+        self._sleep = self._places = None
 
     def out_limit(self) -> float:
         """Hours out before a check: past the longest usual outing as for a silence, never before the ceiling (a
         day out is no cause for alarm) and never after the away ceiling. The door may also have been a visitor
         leaving, so being out is not trusted for a whole day unless days out have been seen."""
         s = self.settings
-        usual = max(self.outings, default=0.0) * s.margin + s.slack_hours
-        return min(max(usual, s.ceiling_hours), s.away_ceiling_hours)
+        longest = max(self.outings, default=0.0)
+        usual = longest * s.margin + s.slack_hours
+        days_out_seen = longest > s.away_ceiling_hours
+        ceiling = max(s.away_ceiling_hours, s.away_days_ceiling_hours if days_out_seen else 0.0)
+        return min(max(usual, s.ceiling_hours), ceiling)
 
     def _went_out(self) -> bool:
         """The door last used is the way out, and not on the way in: once nothing else stirs, the person is out."""
@@ -604,26 +622,48 @@ class HouseholdWatch:
         learned_days = (began - self.silences.first_day).days if self.silences.first_day else 0
         night = local.hour >= 20 or local.hour < 4
         cold_start = min(s.cold_start_night_hours if night else s.cold_start_hours, s.ceiling_hours)
+        if not s.learn:
+            return _Threshold(cold_start, None, "")
+        after_door = Kind.CONTACT in self.values.get(context, {})
+        if 1 <= learned_days < _FIRST_DAYS and _DAYTIME_FROM <= local.hour < _DAYTIME_UNTIL and not after_door:
+            # An hour's own silences are few in the first days, but the household's days already say something: a
+            # daytime silence far longer than any so far at any hour is unusual before the cold start's fixed time.
+            # Not after a door: before the way out is learned, that may be the first long day out.
+            by_day = (hours for at, hours, _after in self.silences.past if _DAYTIME_FROM <= at.hour < _DAYTIME_UNTIL)
+            longest = max(by_day, default=0.0)
+            cold_start = min(cold_start, max(longest * 2 * s.margin + s.slack_hours, s.floor_hours))
         if learned_days < s.learn_days:
+            longest_night = max((rest for _bed, rest, _up, _after in self.nights.values()), default=0) / 60
+            if (local.hour >= _NIGHT_FROM or local.hour < _NIGHT_UNTIL) and longest_night > s.cold_start_night_hours:
+                # A home that sees nothing between the evening and the morning: a night has already outlasted the
+                # night's cold start, and so may this one, as far as that night and the allowance (never the night
+                # ceiling).
+                cold_start = min(s.night_ceiling_hours, longest_night * s.margin + s.slack_hours)
             return _Threshold(cold_start, None, "")
         sleep = self._sleep_window()
+        places, place_tells = self._sleep_places()
+        # Where the person's nights do not begin after one place (the last room before bed varies), what a silence
+        # followed says nothing about whether it is the night: in the night's hours, the silences after any place.
+        own = place_tells or context in places or not (local.hour >= _NIGHT_FROM or local.hour < _NIGHT_UNTIL)
         ahead = _EARLY_MINUTES
-        if sleep is not None and _since_noon(local) < sleep[0] - _BED_EARLY_MINUTES:
-            # Before the person's bedtimes: the nights begun later are not what this silence is compared with.
-            ahead = min(ahead, sleep[0] - _BED_EARLY_MINUTES - _since_noon(local) - _BUCKET_MINUTES)
-        hours, by_context = self.silences.usual(context, local, ahead)
+        if sleep is not None:
+            bed_after_bed, bed_elsewhere, first_up, up = sleep
+            bed = bed_after_bed if context in places or not place_tells else bed_elsewhere
+            if _since_noon(local) < bed:
+                # Before the person's bedtimes: the nights begun later are not what this silence is compared with.
+                ahead = min(ahead, bed - _since_noon(local) - _BUCKET_MINUTES)
+        hours, by_context = self.silences.usual(context, local, ahead, own)
         after = context if by_context else ""
         learned, ceiling = hours * s.margin + s.slack_hours, s.ceiling_hours
         if sleep is not None:
-            bed, first_up, up, bed_contexts = sleep
             began_minute = _since_noon(local)
-            if bed - _BED_EARLY_MINUTES <= began_minute < up:
+            if bed <= began_minute < up:
                 # Possibly the night's sleep: unusual once the person is later up than on any night learned, by an
                 # allowance. After a late night that is sooner than the silences say; in a home that sees nothing
                 # between the evening and the morning it may pass the ceiling (never the night ceiling).
                 until_up = (up - began_minute) / 60
                 wake_limit = until_up + s.slack_hours * s.margin + (s.margin - 1) * (up - first_up) / 60
-                if context in bed_contexts or not by_context or hours >= _NIGHT_SHORTEST or wake_limit < learned:
+                if context in places or not by_context or hours >= _NIGHT_SHORTEST or wake_limit < learned:
                     learned, hours, after = wake_limit, until_up, context
                 ceiling = max(ceiling, min(s.night_ceiling_hours, wake_limit))
         elif local.hour >= _NIGHT_FROM or local.hour < _NIGHT_UNTIL:
@@ -640,19 +680,35 @@ class HouseholdWatch:
             limit += (cold_start - limit) * (s.learn_days / max(learned_days, 1)) ** 3
         return _Threshold(limit, hours, after)
 
-    def _sleep_window(self) -> tuple[int, int, int, frozenset[str]] | None:
-        """From the nights learned (minutes since the evening's noon): the earliest bedtime (past the earliest
-        tenth), the earliest and latest rising, and where the person goes to sleep; None before a week of nights."""
+    def _sleep_places(self) -> tuple[frozenset[str], bool]:
+        """Where the person goes to sleep (what a third of the nights' rests or more began after: the bedroom PIR,
+        the bed mat, the only PIR), and whether that tells the night from other silences: four nights in five or more
+        began after one place (with a bed mat, nearly all; when the last room before bed varies, none does)."""
+        if self._places is None:
+            nights = [n for n in self.nights.values() if n[1] and n[3]]
+            began_after = Counter(after[0] for *_times, after in nights)
+            places = frozenset(c for c, n in began_after.items() if n * 3 >= len(nights))
+            self._places = (places, max(began_after.values(), default=0) * 5 >= len(nights) * 4)
+        return self._places
+
+    def _sleep_window(self) -> tuple[int, int, int, int] | None:
+        """From the nights learned (minutes since the evening's noon): from when a silence may be the night's sleep
+        after where the person goes to sleep (or anywhere, when the place does not tell), and after anywhere else;
+        the earliest and latest rising. None before a week of nights."""
         if self._sleep is None:
             nights = [n for n in self.nights.values() if n[1]]
             if len(nights) < _NIGHTS:
                 return None
-            # What the rest usually began after (a third of the nights or more): where the person goes to sleep.
-            began_after = Counter(after[0] for *_times, after in nights if after)
-            contexts = frozenset(c for c, n in began_after.items() if n * 3 >= len(nights))
-            # Bedtimes: past the earliest tenth, so that one odd evening does not make every evening a night.
+            # After where the person sleeps: from 90 minutes before the bedtimes past the earliest tenth (one odd
+            # evening does not make every evening a night). After anywhere else a silence that may be an early night
+            # may as well be a collapse: from a robust spread of the bedtimes before their median, if that is later.
             beds = sorted(n[0] for n in nights)
-            self._sleep = (beds[len(beds) // 10], min(n[2] for n in nights), max(n[2] for n in nights), contexts)
+            after_bed = beds[len(beds) // 10] - _BED_EARLY_MINUTES
+            median = beds[len(beds) // 2]
+            spread = 1.4826 * sorted(abs(b - median) for b in beds)[len(beds) // 2]
+            elsewhere = max(after_bed, int(median - _BED_EARLY_SPREADS * max(spread, _BED_SPREAD_LEAST)))
+            ups = [n[2] for n in nights]
+            self._sleep = (after_bed, elsewhere, min(ups), max(ups))
         return self._sleep
 
     def offline_after(self, device: str) -> timedelta | None:
@@ -821,7 +877,7 @@ class HouseholdWatch:
             "device_first": {d: _iso(t) for d, t in self.device_first.items()},
             "device_longest_gap": dict(self.device_longest_gap),
             "detected": {d: _iso(t) for d, t in self.detected.items()},
-            "rest": [_iso(self.rest_start), _iso(self.rest_end), list(self.rest_contexts)],
+            "rest": [_iso(self.rest_start), _iso(self.rest_end), [self.rest_context] if self.rest_context else []],
             "nights": {str(n): [b, r, u, list(c)] for n, (b, r, u, c) in self.nights.items()},
             "open_causes": sorted(self.open_causes),
         }
@@ -874,7 +930,7 @@ class HouseholdWatch:
             detected={d: when(t) for d, t in data["detected"].items()},
             rest_start=_from_iso(data["rest"][0]),
             rest_end=_from_iso(data["rest"][1]),
-            rest_contexts=list(data["rest"][2]),
+            rest_context=(data["rest"][2] or [""])[0],  # before, a list of what the rest was after, first first
             nights={int(n): (v[0], v[1], v[2], list(v[3])) for n, v in data.get("nights", {}).items()},
             open_causes=set(data["open_causes"]),
         )
