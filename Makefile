@@ -18,9 +18,9 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP)
 	$(BIN)/maeul run
 
-# Debian packages the browser test needs, installed only when missing.
+# Debian packages the browser, MQTT and Spark tests need, installed only when missing.
 system-packages:
-	@bash scripts/ensure-debian-packages.sh chromium fonts-noto-cjk fonts-noto-color-emoji mosquitto
+	@bash scripts/ensure-debian-packages.sh chromium fonts-noto-cjk fonts-noto-color-emoji mosquitto openjdk-17-jre-headless
 
 test: test-sqlite test-postgres
 

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "maeul.directory",
     "maeul.welfare",
     "maeul.safetynet",
+    "maeul.screening",
     "maeul.web",
 ]
 
