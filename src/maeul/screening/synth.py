@@ -132,7 +132,8 @@ class SynthResult:
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    out: np.ndarray = 1.0 / (1.0 + np.exp(-x))
+    return out
 
 
 def _keys(rng: np.random.Generator, prefix: str, n: int) -> np.ndarray:
@@ -187,7 +188,8 @@ def generate(
     has_helper = rng.random(n) < np.where(alone & (age >= 65), 0.15, 0.015)
 
     def relu(x: np.ndarray) -> np.ndarray:
-        return np.clip(x, 0.0, None)
+        clipped: np.ndarray = np.clip(x, 0.0, None)
+        return clipped
 
     if truth == "latent":
         logit = (
@@ -305,9 +307,9 @@ def generate(
                 }
             )
     with (out_dir / "catalogue.csv").open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(catalogue_rows[0]))
-        writer.writeheader()
-        writer.writerows(catalogue_rows)
+        catalogue_writer = csv.DictWriter(fh, fieldnames=list(catalogue_rows[0]))
+        catalogue_writer.writeheader()
+        catalogue_writer.writerows(catalogue_rows)
     files.append("catalogue.csv")
 
     # --- past visits and their outcomes ---------------------------------------------------------------------
