@@ -41,10 +41,13 @@ def screen(
     trained: risk.TrainedModel | None = None,
     exclude: Iterable[str] = (),
     signals: pa.Table | None = None,
+    max_quarantine_share: float = 0.05,
 ) -> BatchResult:
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    data = pipeline.intake(con, directory, as_of=as_of, area_codes=area_codes)
+    data = pipeline.intake(
+        con, directory, as_of=as_of, area_codes=area_codes, max_quarantine_share=max_quarantine_share
+    )
     timings["intake"] = time.perf_counter() - start
     start = time.perf_counter()
     features = pipeline.to_arrow(con, pipeline.features(con, data, as_of=as_of, signals=signals))

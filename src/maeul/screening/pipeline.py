@@ -229,33 +229,60 @@ def _checks(
     return out
 
 
-def _validate(con: Any, name: str, table: pa.Table, checks: Any, key: str) -> tuple[pa.Table, list[Problem]]:
-    """Run the checks on the engine; a repeated key is a problem too. Returns the clean rows and the problems.
+@dataclass(frozen=True)
+class _Spec:
+    name: str
+    table: pa.Table
+    checks: Any  # ibis table -> [(column, failing condition, reason)]
+    key: str
 
-    One scan finds the rows that fail anything; only those few are then examined check by check for the report."""
-    t = _table(con, table)
-    conditions = [condition.fill_null(False) for _, condition, _ in checks(t)]
-    # Every occurrence of a key after its first is a duplicate (found by grouping: no sort of the whole file).
-    keyed = t.filter(t[key].notnull())
-    firsts = keyed.group_by(keyed[key].name("dup_key")).aggregate(first=keyed[ROW].min(), n=keyed.count())
-    repeated = firsts.filter(firsts.n > 1)
-    dup = keyed.inner_join(repeated, keyed[key] == repeated.dup_key)
-    dup = dup.filter(dup[ROW] != dup.first).select(row=dup[ROW], duplicate=ibis.literal(True))
-    failing = t.filter(functools.reduce(operator.or_, conditions)).select(row=t[ROW], duplicate=ibis.literal(False))
-    found = con.to_pyarrow(ibis.union(failing, dup))
-    if found.num_rows == 0:
-        return table, []
-    problems = [Problem(name, r, key, "duplicate key") for r in pc.filter(found["row"], found["duplicate"]).to_pylist()]
-    bad_rows = pc.unique(found["row"])
-    subset = _table(con, table.filter(pc.is_in(table.column(ROW), value_set=bad_rows)))
-    parts = [
-        subset.filter(condition).select(row=subset[ROW], column=ibis.literal(column), reason=ibis.literal(reason))
-        for column, condition, reason in checks(subset)
-    ]
-    for r in con.to_pyarrow(ibis.union(*parts)).to_pylist():
-        problems.append(Problem(name, int(r["row"]), r["column"], r["reason"]))
-    clean = table.filter(pc.invert(pc.is_in(table.column(ROW), value_set=bad_rows)))
-    return clean, sorted(problems)
+
+def _validate(con: Any, specs: Sequence[_Spec]) -> dict[str, tuple[pa.Table, list[Problem]]]:
+    """Run every file's checks on the engine — a repeated key is a problem too — and return each file's clean rows
+    and problems. One query finds the rows that fail anything in any file; a second examines only those rows check
+    by check for the report. (Two queries whatever the number of files: a Spark job has a fixed cost.)"""
+    found_parts = []
+    for index, spec in enumerate(specs):
+        t = _table(con, spec.table)
+        conditions = [condition.fill_null(False) for _, condition, _ in spec.checks(t)]
+        # Every occurrence of a key after its first is a duplicate (found by grouping: no sort of the whole file).
+        keyed = t.filter(t[spec.key].notnull())
+        firsts = keyed.group_by(keyed[spec.key].name("dup_key")).aggregate(first=keyed[ROW].min(), n=keyed.count())
+        repeated = firsts.filter(firsts.n > 1)
+        dup = keyed.inner_join(repeated, keyed[spec.key] == repeated.dup_key)
+        dup = dup.filter(dup[ROW] != dup.first)
+        failing = t.filter(functools.reduce(operator.or_, conditions))
+        found_parts.append(failing.select(file=ibis.literal(index), row=t[ROW], duplicate=ibis.literal(False)))
+        found_parts.append(dup.select(file=ibis.literal(index), row=dup[ROW], duplicate=ibis.literal(True)))
+    found = con.to_pyarrow(ibis.union(*found_parts))
+    out: dict[str, tuple[pa.Table, list[Problem]]] = {spec.name: (spec.table, []) for spec in specs}
+    detail_parts = []
+    bad_by_file: dict[int, pa.Array] = {}
+    for index, spec in enumerate(specs):
+        mine = found.filter(pc.equal(found["file"], index))
+        if mine.num_rows == 0:
+            continue
+        problems = [Problem(spec.name, r, spec.key, "duplicate key") for r in pc.filter(mine["row"], mine["duplicate"]).to_pylist()]  # fmt: skip
+        out[spec.name] = (spec.table, problems)
+        bad_rows = pc.unique(mine["row"])
+        bad_by_file[index] = bad_rows
+        subset = _table(con, spec.table.filter(pc.is_in(spec.table.column(ROW), value_set=bad_rows)))
+        detail_parts += [
+            subset.filter(condition).select(
+                file=ibis.literal(index), row=subset[ROW], column=ibis.literal(column), reason=ibis.literal(reason)
+            )
+            for column, condition, reason in spec.checks(subset)
+        ]
+    if detail_parts:
+        for r in con.to_pyarrow(ibis.union(*detail_parts)).to_pylist():
+            out[specs[r["file"]].name][1].append(
+                Problem(specs[r["file"]].name, int(r["row"]), r["column"], r["reason"])
+            )
+    for index, bad_rows in bad_by_file.items():
+        spec = specs[index]
+        clean = spec.table.filter(pc.invert(pc.is_in(spec.table.column(ROW), value_set=bad_rows)))
+        out[spec.name] = (clean, sorted(out[spec.name][1]))
+    return out
 
 
 def intake(
@@ -330,32 +357,26 @@ def intake(
         checks.append(("head_birth_year", t.head_birth_year.isnull(), "missing"))
         return checks
 
-    clean_roster, problems = _validate(con, roster_path.name, roster, roster_checks, "household_key")
-    quarantined += problems
-    rejected_share: list[Problem] = []
-
-    def over_share(name: str, rows: int, problems: list[Problem]) -> None:
-        bad = len({p.row for p in problems})
-        if rows and bad / rows > max_quarantine_share:
-            rejected_share.append(
-                Problem(name, 0, "", f"{bad} of {rows} rows have problems (more than {max_quarantine_share:.0%})")
-            )
-
-    over_share(roster_path.name, roster.num_rows, problems)
-    clean_persons = None
+    specs = [_Spec(roster_path.name, roster, roster_checks, "household_key")]
     if persons is not None and persons_path is not None:
-        clean_persons, problems = _validate(
-            con, persons_path.name, persons, lambda t: _checks(t, "person_key", {}), "person_key"
-        )
-        quarantined += problems
-        over_share(persons_path.name, persons.num_rows, problems)
-    sources: list[tuple[SourceFile, pa.Table]] = []
+        specs.append(_Spec(persons_path.name, persons, lambda t: _checks(t, "person_key", {}), "person_key"))
     for f in files:
         ranges = {code: (0, BY_CODE[code].maximum) for code in f.indicators}
-        clean, problems = _validate(con, f.name, tables[f.name], lambda t, f=f, r=ranges: _checks(t, f.key, r), f.key)
+        specs.append(_Spec(f.name, tables[f.name], lambda t, f=f, r=ranges: _checks(t, f.key, r), f.key))
+    results = _validate(con, specs)
+    rejected_share: list[Problem] = []
+    for spec in specs:
+        problems = results[spec.name][1]
         quarantined += problems
-        over_share(f.name, tables[f.name].num_rows, problems)
-        sources.append((f, clean))
+        bad = len({p.row for p in problems})
+        if spec.table.num_rows and bad / spec.table.num_rows > max_quarantine_share:
+            rejected_share.append(
+                Problem(spec.name, 0, "", f"{bad} of {spec.table.num_rows} rows have problems "
+                        f"(more than {max_quarantine_share:.0%})")
+            )  # fmt: skip
+    clean_roster = results[roster_path.name][0]
+    clean_persons = results[persons_path.name][0] if persons is not None and persons_path is not None else None
+    sources = [(f, results[f.name][0]) for f in files]
     registration_numbers = [p for p in quarantined if p.reason == RRN_REASON]
     if registration_numbers:
         # Never processed, not even quarantined: the files must be pseudonymised again at the source.
