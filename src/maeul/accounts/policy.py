@@ -43,6 +43,8 @@ class Resource(StrEnum):
     REFERRAL = "referral"  # referrals of a case to a partner organisation's service
     DIRECTORY = "directory"  # the resource directory (organisations and services; no personal data)
     WELFARE_REPORT = "welfare_report"  # coverage, check-in, case and referral figures (aggregates)
+    SCREENING = "screening"  # blind-spot screening: runs, ranked households, outreach, the national list, reviews
+    SCREENING_MODEL = "screening_model"  # risk model versions: cards, training, approval
 
 
 class Action(StrEnum):
@@ -78,6 +80,8 @@ _OFFICIAL = {
     Resource.REFERRAL: {Action.VIEW: Scope.AREA, Action.CREATE: Scope.AREA, Action.CHANGE: Scope.AREA},
     Resource.DIRECTORY: {Action.VIEW: Scope.SITE, Action.EXPORT: Scope.SITE},
     Resource.WELFARE_REPORT: {Action.VIEW: Scope.AREA, Action.EXPORT: Scope.AREA},
+    Resource.SCREENING: {Action.VIEW: Scope.AREA, Action.CHANGE: Scope.AREA},
+    Resource.SCREENING_MODEL: {Action.VIEW: Scope.SITE},
 }
 
 # The safety official runs Type 1 in their areas: triage, routing, the body and its tasks.
@@ -134,9 +138,13 @@ MATRIX: dict[Role, dict[Resource, dict[Action, Scope]]] = {
         Resource.REFERRAL: dict(_ALL_SITE),
         Resource.DIRECTORY: {**_ALL_SITE, Action.IMPORT: Scope.SITE},
         Resource.WELFARE_REPORT: {Action.VIEW: Scope.SITE, Action.EXPORT: Scope.SITE},
+        Resource.SCREENING: {**_ALL_SITE, Action.IMPORT: Scope.SITE},
+        Resource.SCREENING_MODEL: {Action.VIEW: Scope.SITE, Action.CREATE: Scope.SITE, Action.CHANGE: Scope.SITE},
     },
     Role.WELFARE_OFFICIAL: {
         **_OFFICIAL,
+        # Welfare officials may approve a screening model (someone other than its trainer: services check).
+        Resource.SCREENING_MODEL: {Action.VIEW: Scope.SITE, Action.CHANGE: Scope.SITE},
         Resource.API_TOKEN: {Action.VIEW: Scope.OWN, Action.CREATE: Scope.OWN, Action.CHANGE: Scope.OWN},
     },
     Role.SAFETY_OFFICIAL: {
@@ -158,6 +166,8 @@ MATRIX: dict[Role, dict[Resource, dict[Action, Scope]]] = {
         Resource.ALERT: {Action.VIEW: Scope.GRANTED, Action.CHANGE: Scope.GRANTED},
         # A helper records check-ins for the households assigned to them (GRANTED) and sees their own profile.
         Resource.CHECK_IN: {Action.VIEW: Scope.GRANTED, Action.CREATE: Scope.GRANTED},
+        # Screening visits or calls assigned to the helper: they see those and record what they found.
+        Resource.SCREENING: {Action.VIEW: Scope.GRANTED, Action.CHANGE: Scope.GRANTED},
         Resource.HELPER: {Action.VIEW: Scope.OWN},
         Resource.DIRECTORY: {Action.VIEW: Scope.SITE},
     },

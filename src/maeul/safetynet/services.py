@@ -1373,3 +1373,25 @@ def helper_accounts(actor: Actor, keep: int | None = None) -> list[tuple[int, st
         .order_by("user__username")
     )
     return [(m.user_id, m.user.get_username()) for m in rows]
+
+
+def screening_signals(household_ids: list[int], since: datetime) -> dict[int, tuple[int, int]]:
+    """For screening: per household, the crisis signs helpers recorded and the check-ins nobody answered since
+    ``since`` — (crisis signs, unanswered). Households with neither are absent. Codes only, no notes."""
+    out: dict[int, tuple[int, int]] = {}
+    rows = CheckIn.objects.filter(household_id__in=household_ids, occurred_at__gte=since).values_list(
+        "household_id", "result", "crisis_signs"
+    )
+    for household_id, result, signs in rows:
+        crisis, unanswered = out.get(household_id, (0, 0))
+        out[household_id] = (crisis + len(signs or []), unanswered + (result == CheckInResult.NO_ANSWER))
+    return {k: v for k, v in out.items() if v != (0, 0)}
+
+
+def checked_since(household_ids: list[int], since: datetime) -> set[int]:
+    """For screening: households a helper reached (any answered check-in) since ``since``."""
+    return set(
+        CheckIn.objects.filter(household_id__in=household_ids, occurred_at__gte=since)
+        .exclude(result__in=[CheckInResult.NO_ANSWER, CheckInResult.NOT_AT_ADDRESS])
+        .values_list("household_id", flat=True)
+    )
