@@ -70,6 +70,7 @@ urlpatterns = [
     path("", include("maeul.safetynet.urls")),
     path("", include("maeul.safetynet.summary_urls")),
     path("", include("maeul.safetynet.phone_urls")),
+    path("", include("maeul.screening.urls")),
     path("site/settings/", sites.site_settings, name="site_settings"),
     path("site/accounts/", accounts.members_view, name="members"),
     path("site/accounts/<int:user_id>/close/", accounts.close_member_view, name="close_member"),

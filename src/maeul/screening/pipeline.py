@@ -262,7 +262,8 @@ def _validate(con: Any, specs: Sequence[_Spec]) -> dict[str, tuple[pa.Table, lis
         mine = found.filter(pc.equal(found["file"], index))
         if mine.num_rows == 0:
             continue
-        problems = [Problem(spec.name, r, spec.key, "duplicate key") for r in pc.filter(mine["row"], mine["duplicate"]).to_pylist()]  # fmt: skip
+        duplicates = pc.filter(mine["row"], mine["duplicate"]).to_pylist()
+        problems = [Problem(spec.name, r, spec.key, "duplicate key") for r in duplicates]
         out[spec.name] = (spec.table, problems)
         bad_rows = pc.unique(mine["row"])
         bad_by_file[index] = bad_rows

@@ -74,7 +74,11 @@ RECENT_CHECK_DAYS = 60
 QUARANTINE_KEPT = 10000  # quarantined rows stored per run; the count is always complete
 ASSIGNABLE_ROLES = (Role.WELFARE_OFFICIAL, Role.SAFETY_OFFICIAL, Role.HELPER)
 # Results that say something about need become training labels; the others do not.
-LABEL_OF = {Result.IN_NEED: "in_need", Result.NOT_IN_NEED: "not_in_need", Result.ALREADY_SUPPORTED: "not_in_need"}
+LABEL_OF: dict[str, str] = {
+    Result.IN_NEED: "in_need",
+    Result.NOT_IN_NEED: "not_in_need",
+    Result.ALREADY_SUPPORTED: "not_in_need",
+}
 # The national system's result categories for reporting back (발굴 결과).
 NATIONAL_RESULT = {
     Result.IN_NEED: "support_linked",
@@ -317,7 +321,7 @@ def _store(
                 "refreshed_on": f.refreshed_on.isoformat(),
             }
             for f, _table in result.data.sources
-        ],  # fmt: skip
+        ],
         stale=result.data.stale,
         timings={k: round(v, 3) for k, v in result.timings.items()},
     )
@@ -408,7 +412,7 @@ def _labels_from_outreach(site_id: int) -> tuple[pa.Table, pa.Table] | None:
     outcomes = pa.table(
         {
             "household_key": [r["household_key"] for r in latest],
-            "visited_on": [r["outreach__recorded_at"].date().isoformat() for r in latest],
+            "visited_on": [timezone.localtime(r["outreach__recorded_at"]).date().isoformat() for r in latest],
             "selection": [r["outreach__selection"] for r in latest],
             "outcome": [LABEL_OF[r["outreach__result"]] for r in latest],
         }
@@ -436,7 +440,8 @@ def train_model(
         con = pipeline.engine("duckdb")
         data = pipeline.intake(con, history, as_of=as_of, area_codes=areas)
         feature_parts.append(pipeline.to_arrow(con, pipeline.features(con, data, as_of=as_of)))
-        outcome_parts.append(batch.read_outcomes(history / "outcomes.csv").select(["household_key", "visited_on", "selection", "outcome"]))  # fmt: skip
+        past = batch.read_outcomes(history / "outcomes.csv")
+        outcome_parts.append(past.select(["household_key", "visited_on", "selection", "outcome"]))
     own = _labels_from_outreach(site_id)
     if own is not None:
         feature_parts.append(own[0])
@@ -509,7 +514,8 @@ def decide_model(actor: Actor, version_id: int, *, approve: bool, note: str = ""
     version.decision_note = note.strip()[:500]
     version.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     audit.log(actor, AuditAction.CHANGE, MODEL, object_id=version.pk, site_id=site_id,
-              changes={"status": [ModelStatus.DRAFT, version.status], "note": [None, version.decision_note]})  # fmt: skip
+              changes={"status": [ModelStatus.DRAFT, version.status],
+                       "note": [None, version.decision_note]})  # fmt: skip
     _event("screening.model_decided", actor, site_id, subject=(MODEL, version.pk), approved=approve)
     return version
 
@@ -574,7 +580,7 @@ def runs(principal: Principal, limit: int = 50) -> list[ScreeningRun]:
 
 
 def read_run(principal: Principal, run_id: int) -> tuple[ScreeningRun, list[QuarantinedRow]]:
-    run = ScreeningRun.objects.filter(site_id=principal.site_id, pk=run_id).select_related("model").first()
+    run = ScreeningRun.objects.filter(site_id=principal.site_pk, pk=run_id).select_related("model").first()
     if run is None or not principal.can(Resource.SCREENING, Action.VIEW):
         raise NotFound("run", run_id)
     return run, list(run.quarantine.all()[:500])
@@ -617,7 +623,7 @@ def outreach_list(
     """The latest run's list (or a given run's) in the actor's scope, by area and rank; every household shown is
     written to the access record."""
     run = (
-        ScreeningRun.objects.filter(site_id=actor.principal.site_id, pk=run_id).first()
+        ScreeningRun.objects.filter(site_id=actor.principal.site_pk, pk=run_id).first()
         if run_id
         else latest_run(actor.principal)
     )
@@ -1052,11 +1058,11 @@ def programme_figures(site_id: int, since: date, until: date) -> dict[str, float
     return {
         "screening_runs": ScreeningRun.objects.filter(
             site_id=site_id, status=RunStatus.APPLIED, as_of__range=(since, until)
-        ).count(),  # fmt: skip
+        ).count(),
         "households_listed": listed.values("household_key").distinct().count(),
         "national_list_received": FlaggedPerson.objects.filter(
             site_id=site_id, imported_at__gte=start, imported_at__lt=end
-        ).count(),  # fmt: skip
+        ).count(),
         "households_contacted": recorded.exclude(result__in=[Result.NO_CONTACT, Result.WRONG_ADDRESS])
         .values("candidate__household_key")
         .distinct()
@@ -1072,7 +1078,7 @@ def programme_figures(site_id: int, since: date, until: date) -> dict[str, float
 
 
 def areas_in_scope(principal: Principal) -> list[Area]:
-    qs = Area.objects.filter(member_of_sites__id=principal.site_id, abolished=False)
+    qs = Area.objects.filter(member_of_sites__id=principal.site_pk, abolished=False)
     if principal.scope(Resource.SCREENING, Action.VIEW) == Scope.AREA:
         qs = qs.filter(code__in=principal.area_codes)
     return list(qs.order_by("code"))

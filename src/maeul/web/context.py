@@ -21,6 +21,7 @@ def maeul_context(request: HttpRequest) -> dict[str, Any]:
         "nav_helpers": principal is not None and principal.can(Resource.HELPER, Action.CREATE),
         "nav_directory": principal is not None and principal.can(Resource.DIRECTORY, Action.VIEW),
         "nav_reports": principal is not None and principal.can(Resource.WELFARE_REPORT, Action.VIEW),
+        "nav_screening": principal is not None and principal.can(Resource.SCREENING, Action.VIEW),
         "map_tiles_url": settings.MAEUL_MAP_TILES_URL,
         "map_tiles_attribution": settings.MAEUL_MAP_TILES_ATTRIBUTION,
     }

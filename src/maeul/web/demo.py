@@ -39,7 +39,7 @@ from maeul.safety.schemas import (
 )
 from maeul.sites import services as sites
 from maeul.sites.models import ProgrammeType, Site
-from maeul.web import demo_monitoring, demo_safetynet
+from maeul.web import demo_monitoring, demo_safetynet, demo_screening
 
 DEMO_PASSWORD = "maeul-demo-2026"  # noqa: S105 — demo accounts only, printed by `maeul run`
 DEMO_SITE = "jongno"
@@ -252,6 +252,7 @@ def load_demo(households: int = 120, seed: int = 2026) -> dict[str, str]:
         jongno, watched, admin_actor, welfare, on_call=[users["welfare"].pk, users["safety"].pk]
     )
     demo_safetynet.load_safetynet(jongno, users, rng)
+    demo_screening.load_screening(jongno, users)
     return secrets
 
 
