@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/detection_quality.py
 	$(BIN)/python -m maeul.testing.postgres_server -- $(BIN)/python benchmarks/ingest.py
 	$(BIN)/python -m maeul.testing.postgres_server -- $(BIN)/python benchmarks/safetynet_lists.py --backend postgres
+	$(BIN)/python benchmarks/screening.py
 
 # Regenerate the lock file from pyproject.toml (developers, after changing dependencies).
 lock:
