@@ -78,6 +78,11 @@ def _table(report: dict[str, object]) -> None:
     print(f"  {'brier':28}{model['brier']:>10.4f}{'—':>10}")  # type: ignore[index]
     print(f"  {'calibration_error':28}{model['calibration_error']:>10.4f}{'—':>10}")  # type: ignore[index]
     print(f"  model beats rule on PR-AUC and precision at capacity: {report['model_beats_rule']}")
+    curve = ", ".join(
+        f"{c['share']:.1%} (k={c['k']}): {c['model']:.3f} / {c['rule']:.3f}"
+        for c in report["precision_by_capacity"]  # type: ignore[attr-defined]
+    )
+    print(f"  precision model / rule by list length: {curve}")
 
 
 def _subgroups(report: dict[str, object]) -> None:
@@ -113,18 +118,25 @@ def _train(data: Path, capacity_share: float) -> tuple[bytes, dict[str, object],
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--households", type=int, default=1_000_000)
-    parser.add_argument("--capacity", type=int, default=300, help="visits per area per round (17 areas)")
+    parser.add_argument(
+        "--capacity",
+        type=int,
+        help="visits per area per round (default: 1 %% of households over 17 areas, about the national list's share)",
+    )
     parser.add_argument("--no-spark", action="store_true")
     parser.add_argument("--data", help="reuse (or keep) the synthetic files here")
     parser.add_argument("--phase", choices=("duckdb", "pyspark"), help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
+        assert args.capacity is not None
         _phase(Path(args.data), Path(args.model), args.phase, args.capacity)
         return
     _setup()
     from maeul.screening import synth
 
+    if args.capacity is None:
+        args.capacity = max(1, round(args.households * 0.01 / len(synth.JONGNO_AREAS)))
     work = Path(args.data) if args.data else Path(tempfile.mkdtemp(prefix="maeul-bench-screening-"))
     if not (work / "synth.json").exists():
         start = time.perf_counter()

@@ -3,7 +3,7 @@
 - **Rule baseline** (the cold start at a site with no outcomes yet): the number of indicators present, ties broken
   by key. It is what sites already do by hand with the national list.
 - **Model**: gradient-boosted trees (scikit-learn's ``HistGradientBoostingClassifier``) on the 40 indicators,
-  calibrated with isotonic regression on held-out folds, so a score reads as a probability of being found in need.
+  calibrated with isotonic regression on out-of-fold predictions, so a score reads as a probability of being found in need.
   Every indicator may only *raise* the risk (a monotonic constraint; age is free): a household is never ranked lower
   because it has one more arrear, and explanations stay readable. Sex and area are never inputs; they are used only
   to audit the result for gaps.
@@ -41,6 +41,9 @@ MIN_LABELS = 200  # fewer labelled outcomes (or fewer than MIN_POSITIVES in need
 MIN_POSITIVES = 20
 EXPLANATION_MIN_LOGIT = 0.05
 ALGORITHM = "hist_gradient_boosting+isotonic"
+# Lists of 0.5 %, 1 % (about the national system's bimonthly share: 1.2–1.4 M people a year of ~22 M households),
+# 2 % and 5 % of households.
+CAPACITY_SHARES = (0.005, 0.01, 0.02, 0.05)
 
 
 def matrix(table: pa.Table) -> np.ndarray:
@@ -68,11 +71,16 @@ class TrainedModel:
     features: tuple[str, ...]
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        p: np.ndarray = self.estimator.predict_proba(x)[:, 1]
-        return p
+        """Probabilities, computed once per distinct row: most households share a handful of indicator patterns
+        (nothing reported but an age), so a site's million rows have far fewer distinct ones."""
+        rows = np.ascontiguousarray(x, dtype=np.float64)
+        packed = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+        _, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
+        p: np.ndarray = self.estimator.predict_proba(rows[first])[:, 1]
+        return p[inverse.ravel()]
 
     def log_odds(self, x: np.ndarray) -> np.ndarray:
-        """The uncalibrated risk of the boosted trees, averaged over the calibration folds: smooth, for explanations."""
+        """The uncalibrated risk (log-odds) of the boosted trees: smooth, for explanations."""
         parts = [c.estimator.decision_function(x) for c in self.estimator.calibrated_classifiers_]
         out: np.ndarray = np.mean(parts, axis=0)
         return out
@@ -99,8 +107,8 @@ def train(x: np.ndarray, y: np.ndarray, *, seed: int = 0) -> TrainedModel:
         )
     monotonic = [0 if code == "age" else 1 for code in FEATURES]
     boosted = HistGradientBoostingClassifier(
-        learning_rate=0.06,
-        max_iter=400,
+        learning_rate=0.1,
+        max_iter=250,
         max_leaf_nodes=15,
         min_samples_leaf=40,
         l2_regularization=1.0,
@@ -110,7 +118,9 @@ def train(x: np.ndarray, y: np.ndarray, *, seed: int = 0) -> TrainedModel:
         n_iter_no_change=25,
         random_state=seed,
     )
-    calibrated = CalibratedClassifierCV(boosted, method="isotonic", cv=3)
+    # One model on all labels, calibrated on out-of-fold predictions (not an ensemble of three): a third of the
+    # scoring time.
+    calibrated = CalibratedClassifierCV(boosted, method="isotonic", cv=3, ensemble=False)
     calibrated.fit(x, y)
     return TrainedModel(estimator=calibrated, features=FEATURES)
 
@@ -237,6 +247,16 @@ def evaluate(
     if model_scores is not None:
         report["model"] = metrics(y, model_scores, keys, k, probabilities=True)
         scores["model"] = model_scores
+    # Precision at other capacities: the list's length changes what "better" means, so the card shows several.
+    report["precision_by_capacity"] = [
+        {
+            "share": share,
+            "percent": round(share * 100, 1),
+            "k": max(10, round(share * len(y))),
+            **{name: precision_at(y, s, keys, max(10, round(share * len(y)))) for name, s in scores.items()},
+        }
+        for share in CAPACITY_SHARES
+    ]
     report["subgroups"] = subgroups(y, scores, keys, groups, k)
     report["gaps"] = gaps(report["subgroups"])
     if model_scores is not None:
