@@ -3,7 +3,8 @@
 - **Rule baseline** (the cold start at a site with no outcomes yet): the number of indicators present, ties broken
   by key. It is what sites already do by hand with the national list.
 - **Model**: gradient-boosted trees (scikit-learn's ``HistGradientBoostingClassifier``) on the 40 indicators,
-  calibrated with isotonic regression on out-of-fold predictions, so a score reads as a probability of being found in need.
+  calibrated with isotonic regression on out-of-fold predictions, so a score reads as a probability of being found
+  in need.
   Every indicator may only *raise* the risk (a monotonic constraint; age is free): a household is never ranked lower
   because it has one more arrear, and explanations stay readable. Sex and area are never inputs; they are used only
   to audit the result for gaps.
