@@ -121,8 +121,9 @@ def test_model_needs_approval_by_someone_else_then_ranks(
     assert version.data_from is not None and version.data_until is not None
     # Not used before approval: the next run still follows the rule.
     assert _run(site_admin, files).scorer == "rule"
-    with pytest.raises(services.ScreeningError, match="trained"):
+    with pytest.raises(services.ScreeningError) as refused:
         services.decide_model(actor_of(site_admin), version.pk, approve=True, note="ok")
+    assert refused.value.code == "four_eyes"
     with pytest.raises(NotFound):
         services.decide_model(actor_of(make_user(Role.HELPER, site)), version.pk, approve=True, note="ok")
     services.decide_model(actor_of(official), version.pk, approve=True, note="카드의 지표와 하위집단 표 확인")
