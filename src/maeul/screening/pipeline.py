@@ -103,7 +103,7 @@ def local_spark(cores: int = 2) -> Any:
         .config("spark.sql.shuffle.partitions", str(cores * 2))
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", "2g")
+        .config("spark.driver.memory", "4g")
         .getOrCreate()
     )
 
