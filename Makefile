@@ -18,9 +18,9 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP) pdf-packages
 	$(BIN)/maeul run
 
-# Debian packages the browser test needs, installed only when missing.
+# Debian packages the browser, MQTT and Spark tests need, installed only when missing.
 system-packages: pdf-packages
-	@bash scripts/ensure-debian-packages.sh chromium fonts-noto-color-emoji mosquitto
+	@bash scripts/ensure-debian-packages.sh chromium fonts-noto-color-emoji mosquitto openjdk-17-jre-headless
 
 # Pango and the Korean font, for the PDF reports (programme, disaster) (WeasyPrint).
 pdf-packages:
@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python -m maeul.testing.postgres_server -- $(BIN)/python benchmarks/safetynet_lists.py --backend postgres
 	$(BIN)/python benchmarks/disaster.py --backend sqlite
 	$(BIN)/python -m maeul.testing.postgres_server -- $(BIN)/python benchmarks/disaster.py --backend postgres
+	$(BIN)/python benchmarks/screening.py
 
 # Regenerate the lock file from pyproject.toml (developers, after changing dependencies).
 lock:

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "maeul.safetynet",
     "maeul.programme",
     "maeul.disaster",
+    "maeul.screening",
     "maeul.web",
 ]
 

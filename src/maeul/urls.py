@@ -72,6 +72,7 @@ urlpatterns = [
     path("", include("maeul.safetynet.phone_urls")),
     path("", include("maeul.programme.urls")),
     path("", include("maeul.disaster.urls")),
+    path("", include("maeul.screening.urls")),
     path("site/settings/", sites.site_settings, name="site_settings"),
     path("site/accounts/", accounts.members_view, name="members"),
     path("site/accounts/<int:user_id>/close/", accounts.close_member_view, name="close_member"),

@@ -53,6 +53,8 @@ class Resource(StrEnum):
     DISASTER = "disaster"  # disaster responses: activation, board, checklists, situation report, review
     DISASTER_SETUP = "disaster_setup"  # response plans, the forecast-zone table, CAP alert sources
     ROLL_CALL = "roll_call"  # households to reach in a response and each contact (person-level)
+    SCREENING = "screening"  # blind-spot screening: runs, ranked households, outreach, the national list, reviews
+    SCREENING_MODEL = "screening_model"  # risk model versions: cards, training, approval
 
 
 class Action(StrEnum):
@@ -98,6 +100,8 @@ _OFFICIAL = {
     },
     Resource.DISASTER_SETUP: {Action.VIEW: Scope.SITE},
     Resource.ROLL_CALL: {Action.VIEW: Scope.AREA, Action.CHANGE: Scope.AREA, Action.EXPORT: Scope.AREA},
+    Resource.SCREENING: {Action.VIEW: Scope.AREA, Action.CHANGE: Scope.AREA},
+    Resource.SCREENING_MODEL: {Action.VIEW: Scope.SITE},
 }
 
 # The safety official runs Type 1 in their areas: triage, routing, the body and its tasks.
@@ -188,9 +192,13 @@ MATRIX: dict[Role, dict[Resource, dict[Action, Scope]]] = {
         Resource.DISASTER: {**_ALL_SITE, Action.CONFIRM: Scope.SITE},
         Resource.DISASTER_SETUP: {Action.VIEW: Scope.SITE, Action.CHANGE: Scope.SITE},
         Resource.ROLL_CALL: {Action.VIEW: Scope.SITE, Action.CHANGE: Scope.SITE, Action.EXPORT: Scope.SITE},
+        Resource.SCREENING: {**_ALL_SITE, Action.IMPORT: Scope.SITE},
+        Resource.SCREENING_MODEL: {Action.VIEW: Scope.SITE, Action.CREATE: Scope.SITE, Action.CHANGE: Scope.SITE},
     },
     Role.WELFARE_OFFICIAL: {
         **_OFFICIAL,
+        # Welfare officials may approve a screening model (someone other than its trainer: services check).
+        Resource.SCREENING_MODEL: {Action.VIEW: Scope.SITE, Action.CHANGE: Scope.SITE},
         Resource.API_TOKEN: {Action.VIEW: Scope.OWN, Action.CREATE: Scope.OWN, Action.CHANGE: Scope.OWN},
     },
     Role.SAFETY_OFFICIAL: {
@@ -212,6 +220,8 @@ MATRIX: dict[Role, dict[Resource, dict[Action, Scope]]] = {
         Resource.ALERT: {Action.VIEW: Scope.GRANTED, Action.CHANGE: Scope.GRANTED},
         # A helper records check-ins for the households assigned to them (GRANTED) and sees their own profile.
         Resource.CHECK_IN: {Action.VIEW: Scope.GRANTED, Action.CREATE: Scope.GRANTED},
+        # Screening visits or calls assigned to the helper: they see those and record what they found.
+        Resource.SCREENING: {Action.VIEW: Scope.GRANTED, Action.CHANGE: Scope.GRANTED},
         Resource.HELPER: {Action.VIEW: Scope.OWN},
         Resource.DIRECTORY: {Action.VIEW: Scope.SITE},
         # During a response, the households handed to them (name, phone, address) and their contacts.

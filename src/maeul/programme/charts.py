@@ -32,11 +32,9 @@ class Plot:
 
 
 def plots(matrix: Matrix, site_id: int | None = None) -> list[Plot]:
-    """One plot per wired KPI that has a figure to show: each site's current value against its baseline."""
+    """One plot per KPI that has a figure to show: each site's current value against its baseline."""
     out = []
     for definition in matrix.definitions:
-        if not definition.wired:
-            continue
         rows = [r for r in matrix.rows if site_id is None or r.grant.site_id == site_id]
         cells = [(r.site_name, r.cells[definition.code]) for r in rows]
         values = [

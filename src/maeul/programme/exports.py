@@ -92,7 +92,7 @@ def xlsx(actor: Actor, report: SiteReport) -> bytes:
                 _shown(cell.baseline.value, cell.baseline.state),
                 _shown(cell.current.value, cell.current.state),
                 cell.change if cell.change is not None else "",
-                definition.source or _("not yet available (%(pending)s)") % {"pending": definition.pending},
+                definition.source,
             ]
         )
     budget = book.create_sheet(_("Budget"))

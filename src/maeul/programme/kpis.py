@@ -4,8 +4,7 @@ another app that computes it. Nothing is typed in.
 Each source is ``programme_figures(site_id: int, since: date, until: date) -> dict[str, float | int | None]`` in
 an app's ``services.py``, for ``since`` ≤ day < ``until``, answering counts, shares (0–1) and medians only — never a
 person-level row. A definition names the key of its value in that dict and, for a share or a median, the key of
-the count it was computed from (what small-count suppression is judged on). A definition whose source is not
-yet built has ``source=None`` and says which work will provide it; it is listed as defined but shows no value.
+the count it was computed from (what small-count suppression is judged on).
 """
 
 from __future__ import annotations
@@ -42,20 +41,13 @@ class KpiDefinition:
     label: str | Promise
     kind: Kind
     unit: str | Promise
-    source: str | None  # dotted path of the app function, or None while it is not built
+    source: str  # dotted path of the app function that computes it
     key: str
     base_key: str = ""
     better: Better = Better.HIGHER
     types: tuple[int, ...] = (1, 2)  # the programme types the KPI applies to
-    pending: str = ""  # for a source not yet built: the work that will provide it
-
-    @property
-    def wired(self) -> bool:
-        return self.source is not None
 
     def load(self) -> Source:
-        if self.source is None:
-            raise LookupError(f"KPI {self.code} has no source yet ({self.pending})")
         module, _sep, name = self.source.rpartition(".")
         function: Source = getattr(importlib.import_module(module), name)
         return function
@@ -66,6 +58,7 @@ WATCH = "maeul.watch.services.programme_figures"
 SENSING = "maeul.sensing.services.programme_figures"
 SAFETYNET = "maeul.safetynet.services.programme_figures"
 DISASTER = "maeul.disaster.services.programme_figures"
+SCREENING = "maeul.screening.services.programme_figures"
 
 REGISTRY: tuple[KpiDefinition, ...] = (
     KpiDefinition("hazards_reported", _("Hazards reported"), Kind.COUNT, _("reports"), SAFETY, "hazards_reported"),
@@ -139,21 +132,19 @@ REGISTRY: tuple[KpiDefinition, ...] = (
         _("Blind-spot households found"),
         Kind.COUNT,
         _("households"),
-        None,
+        SCREENING,
         "blind_spot_households_found",
         types=(2,),
-        pending="issue 7, app screening",
     ),
     KpiDefinition(
         "blind_spots_linked",
         _("Blind-spot households linked to support"),
         Kind.SHARE,
         "%",
-        None,
+        SCREENING,
         "share_linked_to_support",
         base_key="blind_spot_households_found",
         types=(2,),
-        pending="issue 7, app screening",
     ),
     KpiDefinition(
         "roll_call_minutes",
@@ -184,9 +175,9 @@ def applicable(programme_type: int) -> list[KpiDefinition]:
 
 
 def figures(site_id: int, since: date, until: date) -> dict[str, Figures]:
-    """Every wired source's figures for one site, each source called once: source path → figures."""
+    """Every source's figures for one site, each source called once: source path → figures."""
     out: dict[str, Figures] = {}
     for definition in REGISTRY:
-        if definition.source is not None and definition.source not in out:
+        if definition.source not in out:
             out[definition.source] = definition.load()(site_id, since, until)
     return out

@@ -31,7 +31,6 @@ class State(StrEnum):
     SHOWN = "shown"
     SUPPRESSED = "suppressed"  # a small count, or hidden so that one cannot be recovered
     NO_DATA = "no_data"  # nothing to compute from (e.g. no alert was resolved)
-    NOT_WIRED = "not_wired"  # the KPI's source is not built yet
     NOT_MEASURED = "not_measured"  # no baseline was measured
     NOT_APPLICABLE = "not_applicable"  # the KPI does not apply to the site's programme type
 
@@ -171,11 +170,6 @@ def build(call: Call | None = None, until: date | None = None) -> Matrix:
                 na = Measure(None, state=State.NOT_APPLICABLE)
                 row.cells[definition.code] = Cell(definition, na, Measure(None, state=State.NOT_APPLICABLE))
                 continue
-            if definition.source is None:
-                row.cells[definition.code] = Cell(
-                    definition, Measure(None, state=State.NOT_WIRED), Measure(None, state=State.NOT_WIRED)
-                )
-                continue
             values = figures.get(definition.source, {})
             measured = _measure(definition, values, days) if values else Measure(None, state=State.NO_DATA)
             row.raw[definition.code] = measured
@@ -193,8 +187,6 @@ def build(call: Call | None = None, until: date | None = None) -> Matrix:
 def _secondary(definition: KpiDefinition, rows: list[SiteRow]) -> Total:
     """Hide further cells of a column so none hidden can be recovered from the national figure, and compute that
     figure: a sum for counts, the pooled share for shares; medians do not pool, so they have none."""
-    if definition.source is None:
-        return Total(None, State.NOT_WIRED)
     if definition.kind == Kind.MEDIAN:
         return Total(None, State.NO_DATA)
     # The raw figures, before primary suppression, are what a reader could subtract from the total.
@@ -244,7 +236,6 @@ def state_label(state: State) -> str:
         State.SHOWN: "",
         State.SUPPRESSED: _("hidden (small count)"),
         State.NO_DATA: _("no data"),
-        State.NOT_WIRED: _("not yet available"),
         State.NOT_MEASURED: _("not measured"),
         State.NOT_APPLICABLE: _("not applicable"),
     }[state]

@@ -1113,8 +1113,8 @@ def programme_sites(call: Call | None = None) -> list[Grant]:
 
 @transaction.atomic
 def measure_baseline(actor: Actor, grant_id: int, today: date | None = None) -> list[Baseline]:
-    """Compute and keep each wired KPI over the ``baseline_days`` before the site's launch. Once kept, a baseline
-    never changes; a KPI wired later is measured over the same window when this runs again."""
+    """Compute and keep each KPI over the ``baseline_days`` before the site's launch. Once kept, a baseline never
+    changes; a KPI added to the registry later is measured over the same window when this runs again."""
     _require(actor.principal, Resource.PROGRAMME_RESULTS, Action.CHANGE)
     grant = _grant(actor.principal, grant_id, Action.VIEW)
     if grant.site is None or grant.launch_date is None:

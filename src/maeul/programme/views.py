@@ -560,7 +560,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "matrix": matrix,
             "plots": charts.plots(matrix),
             "calls": Call.objects.filter(applications__grant__site__isnull=False).distinct(),
-            "pending": [d for d in kpis.REGISTRY if not d.wired],
         },
     )
 

@@ -1416,3 +1416,23 @@ def programme_figures(site_id: int, since: date, until: date) -> dict[str, float
         "check_ins_on_time": on_time,
         "check_ins_on_time_share": on_time / due if due else None,
     }
+def screening_signals(household_ids: list[int], since: datetime) -> dict[int, tuple[int, int]]:
+    """For screening: per household, the crisis signs helpers recorded and the check-ins nobody answered since
+    ``since`` — (crisis signs, unanswered). Households with neither are absent. Codes only, no notes."""
+    out: dict[int, tuple[int, int]] = {}
+    rows = CheckIn.objects.filter(household_id__in=household_ids, occurred_at__gte=since).values_list(
+        "household_id", "result", "crisis_signs"
+    )
+    for household_id, result, signs in rows:
+        crisis, unanswered = out.get(household_id, (0, 0))
+        out[household_id] = (crisis + len(signs or []), unanswered + (result == CheckInResult.NO_ANSWER))
+    return {k: v for k, v in out.items() if v != (0, 0)}
+
+
+def checked_since(household_ids: list[int], since: datetime) -> set[int]:
+    """For screening: households a helper reached (any answered check-in) since ``since``."""
+    return set(
+        CheckIn.objects.filter(household_id__in=household_ids, occurred_at__gte=since)
+        .exclude(result__in=[CheckInResult.NO_ANSWER, CheckInResult.NOT_AT_ADDRESS])
+        .values_list("household_id", flat=True)
+    )

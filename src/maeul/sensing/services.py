@@ -1032,3 +1032,42 @@ def programme_figures(site_id: int, since: date, until: date) -> dict[str, float
         .count()
     )
     return {"households_monitored": monitored}
+def activity_decline(
+    household_ids: list[int], now: datetime, recent_days: int = 28, before_days: int = 56
+) -> dict[int, int]:
+    """For screening: how far each household's activity fell, in percent, over the last ``recent_days`` against
+    the same length of time before (averaged over ``before_days``). Only households with activity in the earlier
+    window appear; no fall gives 0. Counts as in ``activity_by_hour`` (raw readings and hourly roll-ups)."""
+    if not household_ids:
+        return {}
+    split = now - timedelta(days=recent_days)
+    start = split - timedelta(days=before_days)
+    every = [str(k) for k in _EVERY_CHANGE_KINDS]
+    kinds = [str(k) for k in ACTIVITY_KINDS]
+    recent: dict[int, float] = {}
+    earlier: dict[int, float] = {}
+    for since, until, into in ((split, now, recent), (start, split, earlier)):
+        raw = (
+            Reading.objects.filter(household_id__in=household_ids, at__gte=since, at__lt=until)
+            .filter(_activity_q())
+            .values("household_id")
+            .annotate(n=Count("id"))
+        )
+        for row in raw:
+            into[row["household_id"]] = into.get(row["household_id"], 0) + row["n"]
+        hourly = (
+            HourlyReading.objects.filter(
+                household_id__in=household_ids, hour__gte=_hour(since), hour__lt=until, kind__in=kinds
+            )
+            .values("household_id")
+            .annotate(changes=Sum("count", filter=Q(kind__in=every)), ones=Sum("total", filter=~Q(kind__in=every)))
+        )
+        for row in hourly:
+            n = int(row["changes"] or 0) + round(row["ones"] or 0)
+            into[row["household_id"]] = into.get(row["household_id"], 0) + n
+    out: dict[int, int] = {}
+    for household_id, total in earlier.items():
+        per_window = total * recent_days / before_days
+        if per_window > 0:
+            out[household_id] = max(0, min(100, round(100 * (1 - recent.get(household_id, 0) / per_window))))
+    return out

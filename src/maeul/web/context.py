@@ -25,6 +25,7 @@ def maeul_context(request: HttpRequest) -> dict[str, Any]:
         "nav_programme_results": principal is not None and principal.can(Resource.PROGRAMME_RESULTS, Action.VIEW),
         "nav_disaster": principal is not None and principal.can(Resource.DISASTER, Action.VIEW),
         "nav_roll_call": principal is not None and principal.scope(Resource.ROLL_CALL, Action.VIEW) == Scope.GRANTED,
+        "nav_screening": principal is not None and principal.can(Resource.SCREENING, Action.VIEW),
         "map_tiles_url": settings.MAEUL_MAP_TILES_URL,
         "map_tiles_attribution": settings.MAEUL_MAP_TILES_ATTRIBUTION,
     }

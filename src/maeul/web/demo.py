@@ -40,7 +40,7 @@ from maeul.safety.schemas import (
 )
 from maeul.sites import services as sites
 from maeul.sites.models import ProgrammeType, Site
-from maeul.web import demo_disaster, demo_monitoring, demo_programme, demo_safetynet
+from maeul.web import demo_disaster, demo_monitoring, demo_programme, demo_safetynet, demo_screening
 
 DEMO_PASSWORD = "maeul-demo-2026"  # noqa: S105 — demo accounts only, printed by `maeul run`
 DEMO_SITE = "jongno"
@@ -278,6 +278,7 @@ def load_demo(households: int = 120, seed: int = 2026) -> dict[str, str]:
         by_slug, users, [users["expert"], users["expert-2"], users["expert-3"]], users["localgov"], rng
     )
     demo_disaster.load_disaster(jongno, users)
+    demo_screening.load_screening(jongno, users)
     return secrets
 
 

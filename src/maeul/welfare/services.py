@@ -1616,3 +1616,27 @@ def household_case_entries(actor: Actor, household_id: int) -> list[TimelineEntr
         record_count=len(cases),
     )
     return entries
+
+
+# --- read-only figures for screening ---------------------------------------------------------------------------
+
+
+def households_with_open_case(household_ids: list[int]) -> set[int]:
+    """For screening: households already followed by an open case (they are skipped from outreach lists)."""
+    return set(
+        Case.objects.filter(household_id__in=household_ids, status=CaseStatus.OPEN).values_list(
+            "household_id", flat=True
+        )
+    )
+
+
+def cases_with_support(case_ids: list[int]) -> set[int]:
+    """For screening's programme figures: cases that led to support — a referral delivered, or closed as needs
+    met / referred and served (a service recorded)."""
+    delivered = Referral.objects.filter(case_id__in=case_ids, status=ReferralStatus.DELIVERED).values_list(
+        "case_id", flat=True
+    )
+    served = Case.objects.filter(
+        pk__in=case_ids, outcome__in=[CaseOutcome.NEEDS_MET, CaseOutcome.REFERRED_AND_SERVED]
+    ).values_list("pk", flat=True)
+    return set(delivered) | set(served)

@@ -52,17 +52,10 @@ def test_small_counts_and_the_cells_that_would_reveal_them_are_hidden() -> None:
     assert not disclosure.share_disclosive(12, 40)
 
 
-def test_every_kpi_names_a_function_of_another_app_or_the_work_that_will_provide_it() -> None:
+def test_every_kpi_names_a_function_of_another_app() -> None:
     for definition in kpis.REGISTRY:
-        if definition.wired:
-            assert definition.load() is not None
-            assert not definition.source.startswith("maeul.programme")  # type: ignore[union-attr]
-        else:
-            assert definition.pending
-    assert {d.code for d in kpis.REGISTRY if not d.wired} == {
-        "blind_spots_found",
-        "blind_spots_linked",
-    }
+        assert callable(definition.load())
+        assert not definition.source.startswith("maeul.programme")
 
 
 def test_the_ministry_holds_no_person_level_resource() -> None:
@@ -147,10 +140,9 @@ def check_the_national_dashboard_shows_kpis_computed_from_three_demo_sites(demo:
     assert cell.baseline.state == results.State.SHOWN  # reports were filed before launch too
     minutes = haeundae.cells["alert_minutes_to_response"]
     assert minutes.current.state == results.State.SHOWN and 4 <= (minutes.current.value or 0) <= 50
-    assert Baseline.objects.filter(site=haeundae.grant.site).count() == len([d for d in kpis.REGISTRY if d.wired])
+    assert Baseline.objects.filter(site=haeundae.grant.site).count() == len(kpis.REGISTRY)
     body = page.content.decode()
     assert "해운대구" in body and "순천시" in body and "종로구" in body
-    assert page.context["pending"]  # the two KPIs still to be wired are listed, without values
 
 
 def check_no_page_or_api_call_available_to_the_ministry_exposes_a_person_level_record(demo: dict[str, Any]) -> None:

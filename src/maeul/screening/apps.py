@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ScreeningConfig(AppConfig):
+    name = "maeul.screening"
+    verbose_name = "Welfare blind-spot screening"
