@@ -28,11 +28,14 @@ pdf-packages:
 
 test: test-sqlite test-postgres
 
+# Two pytest workers (pytest-xdist): CI has two cores; each worker gets its own test database.
+TEST_WORKERS ?= 2
+
 test-sqlite: $(STAMP) system-packages
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS)
 
 test-postgres: $(STAMP) system-packages
-	$(BIN)/python -m maeul.testing.postgres_server -- $(BIN)/pytest -q
+	$(BIN)/python -m maeul.testing.postgres_server -- $(BIN)/pytest -q -n $(TEST_WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src benchmarks
