@@ -43,8 +43,11 @@ def principal_for(user: AbstractBaseUser | AnonymousUser) -> Principal:
         return ANONYMOUS
     from maeul.accounts.models import Membership
 
-    membership = Membership.objects.filter(user_id=user.pk).first()
-    if membership is None:
+    # One query on every request: the membership joined with its areas (a row per area, one with NULL for none).
+    rows = list(
+        Membership.objects.filter(user_id=user.pk).values_list("role", "site_id", "must_change_password", "areas__code")
+    )
+    if not rows:
         return Principal(
             user_id=user.pk,
             username=user.get_username(),
@@ -52,15 +55,15 @@ def principal_for(user: AbstractBaseUser | AnonymousUser) -> Principal:
             site_id=None,
             is_superuser=bool(getattr(user, "is_superuser", False)),
         )
-    codes = frozenset(membership.areas.values_list("code", flat=True))
+    role, site_id, must_change_password, _code = rows[0]
     return Principal(
         user_id=user.pk,
         username=user.get_username(),
-        role=membership.role,
-        site_id=membership.site_id,
-        area_codes=codes,
+        role=role,
+        site_id=site_id,
+        area_codes=frozenset(code for *_rest, code in rows if code is not None),
         is_superuser=bool(getattr(user, "is_superuser", False)),
-        must_change_password=membership.must_change_password,
+        must_change_password=must_change_password,
     )
 
 

@@ -999,22 +999,31 @@ def due_list(actor: Actor, on: date | None = None) -> list[DueItem]:
             phone=Subquery(primary.values("phone_encrypted")[:1]),
         )
     }
+    # Decrypted once per household: a household is often due for a call and a visit.
+    contact = {
+        pk: (
+            fields.decrypt(h["name"] or ""),
+            " ".join(
+                part
+                for part in (fields.decrypt(h["address_encrypted"]), fields.decrypt(h["address_detail_encrypted"]))
+                if part
+            ),
+            format_phone(fields.decrypt(h["phone"] or "")),
+        )
+        for pk, h in households.items()
+    }
     items = []
     for s in schedules:
         h = households[s["household_id"]]
-        address = " ".join(
-            part
-            for part in (fields.decrypt(h["address_encrypted"]), fields.decrypt(h["address_detail_encrypted"]))
-            if part
-        )
+        name, address, phone = contact[s["household_id"]]
         items.append(
             DueItem(
                 schedule_id=s["pk"],
                 household_id=s["household_id"],
                 household_reference=h["reference"],
-                resident_name=fields.decrypt(h["name"] or ""),
+                resident_name=name,
                 address=address,
-                phone=format_phone(fields.decrypt(h["phone"] or "")),
+                phone=phone,
                 kind=s["kind"],
                 due_on=s["next_due_on"],
                 overdue_days=max(0, (on - s["next_due_on"]).days),
@@ -1416,6 +1425,8 @@ def programme_figures(site_id: int, since: date, until: date) -> dict[str, float
         "check_ins_on_time": on_time,
         "check_ins_on_time_share": on_time / due if due else None,
     }
+
+
 def screening_signals(household_ids: list[int], since: datetime) -> dict[int, tuple[int, int]]:
     """For screening: per household, the crisis signs helpers recorded and the check-ins nobody answered since
     ``since`` — (crisis signs, unanswered). Households with neither are absent. Codes only, no notes."""

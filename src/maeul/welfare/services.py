@@ -20,6 +20,7 @@ from uuid import UUID
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Min, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -566,6 +567,18 @@ def list_cases(actor: Actor, filters: CaseFilters, page: int = 1, per_page: int 
     order = CASE_SORTS.get(filters.sort, CASE_SORTS["priority"])
     ids = list(qs.order_by(*order).values_list("pk", flat=True)[(page - 1) * per_page : page * per_page])
     primary = Person.objects.filter(household=OuterRef("household_id")).order_by("-is_primary", "id")
+    referrals = (
+        Referral.objects.filter(case_id=OuterRef("pk"), status__in=ACTIVE_REFERRAL)
+        .order_by()
+        .values("case_id")
+        .annotate(n=Count("id"))
+    )
+    due = (
+        FollowUp.objects.filter(case_id=OuterRef("pk"), done_at=None)
+        .order_by()
+        .values("case_id")
+        .annotate(first=Min("due_on"))
+    )
     rows_by_id = {
         r["pk"]: r
         for r in Case.objects.filter(pk__in=ids).values(
@@ -581,20 +594,11 @@ def list_cases(actor: Actor, filters: CaseFilters, page: int = 1, per_page: int 
             "opened_at",
             "updated_at",
             primary_name=Subquery(primary.values("name_encrypted")[:1]),
+            # Counted per row in the same query: a page is 25 rows, and a query fewer is a millisecond of Python.
+            active_referrals=Coalesce(Subquery(referrals.values("n")), 0),
+            next_follow_up=Subquery(due.values("first")),
         )
     }
-    referrals = dict(
-        Referral.objects.filter(case_id__in=ids, status__in=ACTIVE_REFERRAL)
-        .values("case_id")
-        .annotate(n=Count("id"))
-        .values_list("case_id", "n")
-    )
-    due = dict(
-        FollowUp.objects.filter(case_id__in=ids, done_at=None)
-        .values("case_id")
-        .annotate(first=Min("due_on"))
-        .values_list("case_id", "first")
-    )
     rows = []
     for cid in ids:
         r = rows_by_id[cid]
@@ -612,8 +616,8 @@ def list_cases(actor: Actor, filters: CaseFilters, page: int = 1, per_page: int 
                 assigned_to_name=r["assigned_to__username"] or "",
                 opened_at=r["opened_at"],
                 updated_at=r["updated_at"],
-                active_referrals=referrals.get(cid, 0),
-                next_follow_up=due.get(cid),
+                active_referrals=r["active_referrals"],
+                next_follow_up=r["next_follow_up"],
             )
         )
     if rows:
