@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -125,7 +125,7 @@ def _insert_rows(
     resource: str,
     site_id: int | None,
     object_ids: list[str],
-    household_ids: list[int | None],
+    household_ids: Sequence[int | None],
     reason: str,
 ) -> None:
     """Every list page writes a row per record it shows: one statement with the rows as two arrays (PostgreSQL) or
