@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -96,7 +96,7 @@ def log_many(
     reason: str = "",
 ) -> None:
     """One row per household shown, so 'who saw household X' is a single indexed query."""
-    ids = list(household_ids)
+    ids: list[int | None] = list(household_ids)
     _insert_rows(actor, action, resource, site_id, [str(hid) for hid in ids], ids, reason)
 
 
@@ -125,7 +125,7 @@ def _insert_rows(
     resource: str,
     site_id: int | None,
     object_ids: list[str],
-    household_ids: Sequence[int | None],
+    household_ids: list[int | None],
     reason: str,
 ) -> None:
     """Every list page writes a row per record it shows: one statement with the rows as two arrays (PostgreSQL) or
