@@ -138,9 +138,10 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the web workers read while the ingestion worker writes.
+    # WAL lets the web workers read while the ingestion worker writes. A page cache of up to 64 MB (default 2 MB)
+    # keeps a roll-call's 100,000 index inserts in memory; connections close after each request, so it is brief.
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;",
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
