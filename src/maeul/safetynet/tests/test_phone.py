@@ -224,8 +224,10 @@ def test_an_alert_dispatched_to_the_helper_is_shown_and_acknowledged(day: Helper
             kind="sos",
             raised_at=timezone.now(),
             severity="critical",
-            reason="SOS button pressed",
+            reason="The SOS button was pressed (h1/sos-button).",
             cause="sos",
+            reason_code="sos",
+            reason_params={"device": "h1/sos-button"},
         ),
     )
     assert alert is not None

@@ -146,8 +146,10 @@ def test_helper_phone_flow_with_the_server_down(live_server, browser, site, make
             kind="sos",
             raised_at=timezone.now(),
             severity="critical",
-            reason="SOS button pressed",
+            reason="The SOS button was pressed (h1/sos-button).",
             cause="sos:h1/sos-button",
+            reason_code="sos",
+            reason_params={"device": "h1/sos-button"},
         ),
     )
     assert sos is not None
@@ -175,6 +177,7 @@ def test_helper_phone_flow_with_the_server_down(live_server, browser, site, make
         and "overdue" in cards.nth(0).get_attribute("class")
     )
     assert cards.nth(0).locator("a[href='tel:010-2345-6789']").count() == 1
+    assert "SOS 버튼이 눌렸습니다(h1/sos-button)." in page.inner_text(".reason")  # the reason in the helper's language
     _no_sideways_scroll(page)
     _shot(page, "01-due-list-with-alert.png")
 
