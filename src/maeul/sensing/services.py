@@ -1032,6 +1032,8 @@ def programme_figures(site_id: int, since: date, until: date) -> dict[str, float
         .count()
     )
     return {"households_monitored": monitored}
+
+
 def activity_decline(
     household_ids: list[int], now: datetime, recent_days: int = 28, before_days: int = 56
 ) -> dict[int, int]:
