@@ -22,13 +22,14 @@ class Command(BaseCommand):
         parser.add_argument("--embedded", action="store_true", help="Use amqtt even when Mosquitto is installed")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Handlers first: a stop asked for as soon as "listening" is printed still stops the broker cleanly.
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
         handle = start_broker(
             settings.VAR_DIR / "mqtt", port=options["port"], host=options["host"], embedded=options["embedded"]
         )
         self.stdout.write(f"{handle.kind} listening at {handle.url} (log: {handle.log_path}); Ctrl-C stops it")
-        stop = threading.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
         while not stop.is_set() and handle.process.poll() is None:
             stop.wait(0.5)
         handle.stop()
