@@ -153,7 +153,7 @@ def _insert_rows(
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"INSERT INTO {table} ({columns}) SELECT %s::timestamptz, %s::integer, %s, %s, %s::inet, %s, %s, %s,"  # noqa: S608 — fixed names
+                f"INSERT INTO {table} ({columns}) SELECT %s::timestamptz, %s::bigint, %s, %s, %s::inet, %s, %s, %s,"  # noqa: S608 — fixed names
                 " %s::bigint, %s, %s::integer, %s, %s, o, h FROM unnest(%s::text[], %s::bigint[]) AS t(o, h)",
                 [*common, object_ids, household_ids],
             )
