@@ -38,22 +38,23 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[
     return {k: [before.get(k), after.get(k)] for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
 
 
+def _who(actor: Actor, site_id: int | None) -> dict[str, Any]:
+    """The columns every access-log row takes from its actor (the site is the actor's unless named)."""
+    p = actor.principal
+    return {
+        "actor_id": p.user_id,
+        "actor_username": p.username,
+        "actor_role": p.role or ("superuser" if p.is_superuser else ""),
+        "address": actor.address,
+        "channel": actor.channel,
+        "site_id": site_id if site_id is not None else p.site_id,
+    }
+
+
 def _entry(
     actor: Actor, action: AuditAction, resource: str, at: datetime, site_id: int | None, **values: Any
 ) -> AuditEntry:
-    p = actor.principal
-    return AuditEntry(
-        at=at,
-        actor_id=p.user_id,
-        actor_username=p.username,
-        actor_role=p.role or ("superuser" if p.is_superuser else ""),
-        address=actor.address,
-        channel=actor.channel,
-        action=action,
-        resource=resource,
-        site_id=site_id if site_id is not None else p.site_id,
-        **values,
-    )
+    return AuditEntry(at=at, action=action, resource=resource, **_who(actor, site_id), **values)
 
 
 def log(
@@ -132,17 +133,17 @@ def _insert_rows(
     one prepared insert (SQLite), not ``bulk_create``, whose model per row cost a list page several milliseconds."""
     if not object_ids:
         return
-    p = actor.principal
+    who = _who(actor, site_id)
     common = [
         connection.ops.adapt_datetimefield_value(timezone.now()),
-        p.user_id,
-        p.username,
-        p.role or ("superuser" if p.is_superuser else ""),
-        actor.address,
-        actor.channel,
+        who["actor_id"],
+        who["actor_username"],
+        who["actor_role"],
+        who["address"],
+        who["channel"],
         str(action),
         resource,
-        site_id if site_id is not None else p.site_id,
+        who["site_id"],
         "",
         1,
         reason[:300],
