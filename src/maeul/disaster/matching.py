@@ -62,28 +62,41 @@ def load_households(site_id: int) -> HouseholdTable:
     household = Household._meta
     packed = " + ".join(f"(CASE WHEN {name} THEN {1 << i} ELSE 0 END)" for i, name in enumerate(FLAG_COLUMNS))
     housing = " ".join(f"WHEN '{code}' THEN {i + 1}" for i, code in enumerate(HOUSING_CODES))
-    # Names and codes are this module's constants; the values are parameters.
-    sql = (
-        f"SELECT id, area_id, latitude, longitude, {packed}, care_level, CASE housing_type {housing} ELSE 0 END"  # noqa: S608
-        f" FROM {household.db_table}"
-        " WHERE site_id = %s AND destroyed_at IS NULL AND processing_stopped = %s AND status = %s"
-    )
+    columns = ("id", "area_id", "latitude", "longitude", packed, "care_level", f"CASE housing_type {housing} ELSE 0 END")
+    where = " WHERE site_id = %s AND destroyed_at IS NULL AND processing_stopped = %s AND status = %s"
+    params = [site_id, False, HouseholdStatus.ACTIVE.value]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [site_id, False, HouseholdStatus.ACTIVE.value])
+        if connection.vendor == "postgresql":
+            # Each column as one comma-separated string parsed by numpy: a third of the time of 100,000 row tuples.
+            # The aggregates of one SELECT see the rows in the same order. Names and codes are this module's.
+            aggregates = ", ".join(f"string_agg(CAST(COALESCE({c}, 'NaN') AS TEXT), ',')" if c in ("latitude", "longitude")
+                                   else f"string_agg(CAST({c} AS TEXT), ',')" for c in columns)  # fmt: skip
+            cursor.execute(f"SELECT {aggregates} FROM {household.db_table}{where}", params)  # noqa: S608
+            texts = [t or "" for t in cursor.fetchone()]
+            numbers = [np.fromstring(t, dtype=np.float64 if i in (2, 3) else np.int64, sep=",") for i, t in enumerate(texts)]
+            return _table(numbers[0], np.array(texts[1].split(",") if texts[1] else [], dtype="U10"), *numbers[2:])
+        cursor.execute(f"SELECT {', '.join(columns)} FROM {household.db_table}{where}", params)  # noqa: S608
         rows = cursor.fetchall()
     cols = list(zip(*rows, strict=True)) if rows else [()] * 7
-    flags = np.array(cols[4], dtype=np.int64)
-    housing_codes = np.array(cols[6], dtype=np.int64)
+    return _table(
+        np.array(cols[0], dtype=np.int64),
+        np.array(cols[1], dtype="U10"),
+        np.array(cols[2], dtype=np.float64),  # None becomes NaN
+        np.array(cols[3], dtype=np.float64),
+        np.array(cols[4], dtype=np.int64),
+        np.array(cols[5], dtype=np.int64),
+        np.array(cols[6], dtype=np.int64),
+    )
+
+
+def _table(ids: np.ndarray, area: np.ndarray, lat: np.ndarray, lon: np.ndarray, flags: np.ndarray, care: np.ndarray,
+           housing: np.ndarray) -> HouseholdTable:  # fmt: skip
     names = np.array(["", *HOUSING_CODES], dtype="U16")
     return HouseholdTable(
-        ids=np.array(cols[0], dtype=np.int64),
-        area=np.array(cols[1], dtype="U10"),
-        lat=np.array(cols[2], dtype=np.float64),  # None becomes NaN
-        lon=np.array(cols[3], dtype=np.float64),
+        ids=ids, area=area, lat=lat, lon=lon,
         flags={name: (flags & (1 << i)) > 0 for i, name in enumerate(FLAG_COLUMNS)},
-        care=np.array(cols[5], dtype=np.int8),
-        housing=names[housing_codes],
-    )
+        care=care.astype(np.int8), housing=names[housing],
+    )  # fmt: skip
 
 
 @dataclass
