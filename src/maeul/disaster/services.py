@@ -23,6 +23,7 @@ import secrets
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from dataclasses import fields as fields_of
 from datetime import date, datetime, time, timedelta
 from statistics import median
 from typing import Any
@@ -37,7 +38,6 @@ from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from psycopg.copy import QueuedLibpqWriter
 
 from maeul.accounts.models import Membership
 from maeul.accounts.policy import Action, Resource, Scope
@@ -47,7 +47,7 @@ from maeul.areas.models import Area, AreaBoundary
 from maeul.audit import services as audit
 from maeul.audit.models import AuditAction
 from maeul.audit.services import Actor
-from maeul.disaster import cap, catalogue, matching
+from maeul.disaster import cap, catalogue, matching, pgcopy
 from maeul.disaster.errors import DisasterError, NotFound
 from maeul.disaster.models import (
     ACCOUNTED,
@@ -1002,22 +1002,41 @@ def _add_entries(response: Response, plan: ResponsePlan, table: matching.Househo
     indoor = np.array([ctx.indoor.get(h, np.nan) for h in ids.tolist()]) if ctx.indoor else np.full(ids.size, np.nan)
     # Written in household order: the unique and household indexes then grow at their ends.
     by_household = np.argsort(ids, kind="stable")
-
-    def nullable(values: np.ndarray) -> list[int | None]:
-        return [None if v == NONE else v for v in values[by_household].tolist()]
-
-    rows = list(
-        zip(
-            ids[by_household].tolist(), areas[by_household].tolist(), priority[by_household].tolist(),
-            bits[by_household].tolist(), nullable(helper), nullable(member), nullable(assignee),
-            [None if t != t else t for t in indoor[by_household].tolist()],  # NaN (no reading) is the one t != t
-            strict=True,
-        )
-    )  # fmt: skip
+    new_entries = _EntryColumns(ids, areas, priority, bits, helper, member, assignee, indoor).sorted(by_household)
     due = response.reach_by if response.reach_by > now else now + timedelta(minutes=plan.reach_within_minutes)
     first_step = due + timedelta(minutes=(plan.escalation_minutes or [0])[0])
-    _insert_entries(response.pk, rows, due, first_step)
-    return _Added(len(rows), people, unassigned)
+    _insert_entries(response.pk, new_entries, due, first_step)
+    return _Added(int(ids.size), people, unassigned)
+
+
+@dataclass(frozen=True)
+class _EntryColumns:
+    """New roll-call entries as numpy columns; NONE marks no helper, member or account, NaN no indoor reading."""
+
+    household: np.ndarray
+    area: np.ndarray
+    priority: np.ndarray
+    reasons: np.ndarray
+    helper: np.ndarray
+    member: np.ndarray
+    assignee: np.ndarray
+    indoor: np.ndarray
+
+    def sorted(self, order: np.ndarray) -> _EntryColumns:
+        return _EntryColumns(*(getattr(self, f.name)[order] for f in fields_of(self)))
+
+    def rows(self) -> list[tuple[Any, ...]]:
+        def nullable(values: np.ndarray) -> list[int | None]:
+            return [None if v == NONE else v for v in values.tolist()]
+
+        return list(
+            zip(
+                self.household.tolist(), self.area.tolist(), self.priority.tolist(), self.reasons.tolist(),
+                nullable(self.helper), nullable(self.member), nullable(self.assignee),
+                [None if t != t else t for t in self.indoor.tolist()],  # NaN (no reading) is the one t != t
+                strict=True,
+            )
+        )  # fmt: skip
 
 
 _ENTRY_COLUMNS = (
@@ -1026,45 +1045,35 @@ _ENTRY_COLUMNS = (
 )  # fmt: skip
 
 
-_COPY_CHUNK = 10_000
-
-
-def _insert_entries(response_id: int, rows: list[tuple[Any, ...]], due: datetime, first_step: datetime) -> None:
-    """Many rows at once: COPY on PostgreSQL, one prepared INSERT on SQLite (``bulk_create`` builds a model per
-    row, which alone takes longer than the 2-second target for 100,000 households). Every new entry has the same
+def _insert_entries(response_id: int, new: _EntryColumns, due: datetime, first_step: datetime) -> None:
+    """Many rows at once: a binary COPY on PostgreSQL, one prepared INSERT on SQLite (``bulk_create`` builds a model
+    per row, which alone takes longer than the 2-second target for 100,000 households). Every new entry has the same
     deadline and first escalation time; status, attempts and escalation level are the columns' database defaults."""
-    if not rows:
+    count = int(new.household.size)
+    if not count:
         return
     table = RollCallEntry._meta.db_table
     columns = ", ".join(_ENTRY_COLUMNS)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # COPY's text format built in one string, as the sensing store does for readings.
-            fixed = f"\t{due.isoformat()}\t{first_step.isoformat()}\n"
-
-            def text(value: Any) -> str:
-                return "\\N" if value is None else str(value)
-
-            # In chunks, sent by a writer thread: the server indexes one chunk while the next is formatted.
-            writer = QueuedLibpqWriter(cursor.cursor)
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN", writer=writer) as copy:
-                for start in range(0, len(rows), _COPY_CHUNK):
-                    copy.write(
-                        "".join(
-                            f"{response_id}\t{hid}\t{area}\t{priority}\t{bits}\t{text(helper)}\t{text(member)}\t"
-                            f"{text(assignee)}\t{text(indoor)}{fixed}"
-                            for hid, area, priority, bits, helper, member, assignee, indoor in rows[
-                                start : start + _COPY_CHUNK
-                            ]
-                        )
-                    )
+            # The wire types are the columns' (``bigint`` keys, the user model's ``integer`` one); a mismatch fails
+            # the COPY, and the PostgreSQL test run writes roll-calls.
+            stream = pgcopy.payload([
+                pgcopy.bigint(np.full(count, response_id)), pgcopy.bigint(new.household), pgcopy.text(new.area),
+                pgcopy.smallint(new.priority), pgcopy.integer(new.reasons),
+                pgcopy.bigint(new.helper, new.helper == NONE), pgcopy.bigint(new.member, new.member == NONE),
+                pgcopy.integer(new.assignee, new.assignee == NONE), pgcopy.double(new.indoor),
+                pgcopy.timestamptz(due, count), pgcopy.timestamptz(first_step, count),
+            ])  # fmt: skip
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.write(stream)
         else:
             adapt = connection.ops.adapt_datetimefield_value
             fixed_values = (adapt(due), adapt(first_step))
             placeholders = ", ".join(["%s"] * len(_ENTRY_COLUMNS))
             cursor.executemany(
                 f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",  # noqa: S608 — fixed names only
-                [(response_id, *row, *fixed_values) for row in rows],
+                [(response_id, *row, *fixed_values) for row in new.rows()],
             )
 
 
