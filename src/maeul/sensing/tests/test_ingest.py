@@ -4,7 +4,10 @@ without losing or doubling an acknowledged reading, and two workers sharing the 
 from __future__ import annotations
 
 import json
+import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -326,3 +329,22 @@ def test_the_worker_runs_on_the_embedded_broker(
     finally:
         broker.stop()
     assert sorted(_stored_values()) == list(range(100))
+
+
+def test_the_worker_starts_without_the_web_layer(tmp_path: Path) -> None:
+    """`maeul ingest`'s start-up checks import no view, API router or template tag: through them come screening's
+    numpy, pyarrow, scikit-learn and pandas, which once tripled the worker's memory."""
+    code = (
+        "import sys, django\n"
+        "django.setup()\n"
+        "from maeul.cli import main\n"
+        "from maeul.sensing.management.commands.ingest import Command\n"
+        "Command.handle = lambda self, *args, **options: print('handled')\n"
+        "sys.argv = ['maeul', 'ingest']\n"
+        "main()\n"
+        "print(sorted({'numpy', 'pyarrow', 'sklearn', 'pandas'} & set(sys.modules)))\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "maeul.testing.settings", "MAEUL_VAR_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["handled", "[]"]

@@ -5,6 +5,7 @@ import threading
 from typing import Any
 
 from django.conf import settings
+from django.core.checks import Tags
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from maeul.sensing.ingest import BrokerConfig, Worker, default_options
@@ -26,6 +27,9 @@ class Command(BaseCommand):
         "Subscribe to the MQTT broker and store device messages (Zigbee2MQTT, Tasmota, generic JSON); hand committed "
         "readings to detection. A message is acknowledged only after it is committed; safe to kill and restart."
     )
+    # Only the model checks: the URL and template checks import every view, API router and template tag, and with
+    # them screening's numpy/pyarrow/scikit-learn/pandas/ibis, about 230 MB this process never uses.
+    requires_system_checks = [Tags.models]
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--site", help="Site slug (default: the only site)")
