@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
-from django.db import connection
 from shapely.geometry import Point, Polygon, shape
 
 from maeul.areas import services as areas
 from maeul.areas.models import Area, AreaBoundary, AreaLevel
+from maeul.disaster import columns
 from maeul.disaster.cap import CapArea, Circle
 from maeul.disaster.models import ForecastZone, MatchedBy
 from maeul.people.models import Household, HouseholdStatus
@@ -56,50 +56,36 @@ HOUSING_CODES = ("semi_basement", "rooftop", "goshiwon")  # the housing types a 
 
 
 def load_households(site_id: int) -> HouseholdTable:
-    """One query, read as plain numbers: the flags packed into one integer and the housing type into a small one by
-    the database. Through the ORM, building 100,000 rows (and converting each boolean on SQLite) would take most of
-    the 2-second budget of a roll-call."""
-    household = Household._meta
+    """One query read as numpy columns (``columns.read``): the flags packed into one integer and the housing type
+    into a small one by the database. Through the ORM, building 100,000 rows (and converting each boolean on SQLite)
+    would take most of the 2-second budget of a roll-call."""
     packed = " + ".join(f"(CASE WHEN {name} THEN {1 << i} ELSE 0 END)" for i, name in enumerate(FLAG_COLUMNS))
     housing = " ".join(f"WHEN '{code}' THEN {i + 1}" for i, code in enumerate(HOUSING_CODES))
-    housing_code = f"CASE housing_type {housing} ELSE 0 END"
-    columns = ("id", "area_id", "COALESCE(latitude, 'NaN')", "COALESCE(longitude, 'NaN')", packed, "care_level",
-               housing_code)  # fmt: skip
-    where = " WHERE site_id = %s AND destroyed_at IS NULL AND processing_stopped = %s AND status = %s"
-    params: list[int | bool | str] = [site_id, False, HouseholdStatus.ACTIVE.value]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Each column as one comma-separated string parsed by numpy: a third of the time of 100,000 row tuples.
-            # The aggregates of one SELECT see the rows in the same order. Names and codes are this module's.
-            aggregates = ", ".join(f"string_agg(CAST({c} AS TEXT), ',')" for c in columns)
-            cursor.execute(f"SELECT {aggregates} FROM {household.db_table}{where}", params)  # noqa: S608
-            texts = [t or "" for t in cursor.fetchone()]
-            numbers = [
-                np.fromstring(t, dtype=np.float64 if i in (2, 3) else np.int64, sep=",") for i, t in enumerate(texts)
-            ]
-            return _table(numbers[0], np.array(texts[1].split(",") if texts[1] else [], dtype="U10"), *numbers[2:])
-        cursor.execute(f"SELECT {', '.join(columns)} FROM {household.db_table}{where}", params)  # noqa: S608
-        rows = cursor.fetchall()
-    cols = list(zip(*rows, strict=True)) if rows else [()] * 7
-    return _table(
-        np.array(cols[0], dtype=np.int64),
-        np.array(cols[1], dtype="U10"),
-        np.array(cols[2], dtype=np.float64),
-        np.array(cols[3], dtype=np.float64),
-        np.array(cols[4], dtype=np.int64),
-        np.array(cols[5], dtype=np.int64),
-        np.array(cols[6], dtype=np.int64),
+    expressions = (
+        "id",
+        "area_id",
+        "COALESCE(latitude, 'NaN')",
+        "COALESCE(longitude, 'NaN')",
+        packed,
+        "care_level",
+        f"CASE housing_type {housing} ELSE 0 END",
     )
-
-
-def _table(ids: np.ndarray, area: np.ndarray, lat: np.ndarray, lon: np.ndarray, flags: np.ndarray, care: np.ndarray,
-           housing: np.ndarray) -> HouseholdTable:  # fmt: skip
-    names = np.array(["", *HOUSING_CODES], dtype="U16")
+    ids, area, lat, lon, flags, care, housing_type = columns.read(
+        expressions,
+        f"FROM {Household._meta.db_table}"
+        " WHERE site_id = %s AND destroyed_at IS NULL AND processing_stopped = %s AND status = %s",
+        [site_id, False, HouseholdStatus.ACTIVE.value],
+    )
+    packed_flags = columns.numbers(flags)
     return HouseholdTable(
-        ids=ids, area=area, lat=lat, lon=lon,
-        flags={name: (flags & (1 << i)) > 0 for i, name in enumerate(FLAG_COLUMNS)},
-        care=care.astype(np.int8), housing=names[housing],
-    )  # fmt: skip
+        ids=columns.numbers(ids),
+        area=columns.strings(area, "U10"),
+        lat=columns.numbers(lat, np.float64),  # NaN where the household has no coordinates
+        lon=columns.numbers(lon, np.float64),
+        flags={name: (packed_flags & (1 << i)) > 0 for i, name in enumerate(FLAG_COLUMNS)},
+        care=columns.numbers(care).astype(np.int8),
+        housing=np.array(["", *HOUSING_CODES], dtype="U16")[columns.numbers(housing_type)],
+    )
 
 
 @dataclass

@@ -47,7 +47,7 @@ from maeul.areas.models import Area, AreaBoundary
 from maeul.audit import services as audit
 from maeul.audit.models import AuditAction
 from maeul.audit.services import Actor
-from maeul.disaster import cap, catalogue, matching, pgcopy
+from maeul.disaster import cap, catalogue, columns, matching, pgcopy
 from maeul.disaster.errors import DisasterError, NotFound
 from maeul.disaster.models import (
     ACCOUNTED,
@@ -815,12 +815,56 @@ def _activate(site: Site, *, hazard: Hazard, level: Level, origin: Origin, title
 # --- building the roll-call ---------------------------------------------------------------------------------------
 
 
+NONE = -1  # "no helper / member / account" in the numpy columns below
+
+
+@dataclass(frozen=True)
+class _HelperTable:
+    """Each household with an active helper: the household, its helper and the helper's account (NONE if none), as
+    numpy columns sorted by household."""
+
+    household: np.ndarray
+    helper: np.ndarray
+    account: np.ndarray
+
+    def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each household key, its helper and account, or NONE."""
+        helper = np.full(keys.size, NONE, dtype=np.int64)
+        account = np.full(keys.size, NONE, dtype=np.int64)
+        if not self.household.size or not keys.size:
+            return helper, account
+        position = np.clip(np.searchsorted(self.household, keys), 0, self.household.size - 1)
+        hit = self.household[position] == keys
+        helper[hit] = self.helper[position[hit]]
+        account[hit] = self.account[position[hit]]
+        return helper, account
+
+
+def _helpers(site_id: int) -> _HelperTable:
+    """Active assignments read as numpy columns (``columns.read``): 60,000 row tuples and a dictionary would cost a
+    tenth of the roll-call's budget."""
+    is_backup = f"CASE WHEN a.role = '{AssignmentRole.PRIMARY.value}' THEN 0 ELSE 1 END"
+    texts = columns.read(
+        ("a.household_id", "a.helper_id", f"COALESCE(h.account_id, {NONE})", is_backup),
+        f"FROM {Assignment._meta.db_table} a JOIN {Helper._meta.db_table} h ON h.id = a.helper_id"
+        " WHERE a.ended_at IS NULL AND h.active = %s AND h.site_id = %s",  # a helper works for one site
+        [True, site_id],
+    )
+    household, helper, account, backup = (columns.numbers(text) for text in texts)
+    # Primary before backup, so the primary wins when a household has both.
+    order = np.lexsort((backup, household))
+    household, helper, account = household[order], helper[order], account[order]
+    first = np.ones(household.size, dtype=bool)
+    first[1:] = household[1:] != household[:-1]
+    return _HelperTable(household[first], helper[first], account[first])
+
+
 @dataclass
 class _Context:
     """What ordering and splitting a roll-call needs about a site, read in a handful of queries as plain rows."""
 
     readiness: dict[int, tuple[str, str, bool]]
-    helpers: dict[int, tuple[int, int | None]]  # household → (helper, its account)
+    helpers: _HelperTable
     members: dict[str, list[tuple[int, int | None]]]  # area → [(member, its account)]
     open_alerts: set[int]
     quiet: set[int]  # monitored households no device has been heard from for QUIET_HOURS
@@ -842,16 +886,7 @@ def _context(site_id: int, hazard: Hazard, plan: ResponsePlan, now: datetime) ->
             "household_id", "has_cooling", "has_heating", "needs_evacuation_help"
         )
     }
-    helpers: dict[int, tuple[int, int | None]] = {}
-    # Primary before backup, so the primary wins when both are active.
-    for hid, helper_id, account_id, role in _rows_of(
-        f"SELECT a.household_id, a.helper_id, h.account_id, a.role FROM {Assignment._meta.db_table} a"  # noqa: S608
-        f" JOIN {Helper._meta.db_table} h ON h.id = a.helper_id"  # a helper works for one site, as do its households
-        " WHERE a.ended_at IS NULL AND h.active = %s AND h.site_id = %s",
-        [True, site_id],
-    ):
-        if hid not in helpers or role == AssignmentRole.PRIMARY:
-            helpers[hid] = (helper_id, account_id)
+    helpers = _helpers(site_id)
     today = timezone.localdate(now)
     members: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
     for member_id, area_id, account_id in (
@@ -935,25 +970,6 @@ class _Added:
     unassigned: Counter[str]
 
 
-NONE = -1  # "no helper / member / account" in the numpy columns below
-
-
-def _lookup(keys: np.ndarray, table: dict[int, tuple[int, int | None]]) -> tuple[np.ndarray, np.ndarray]:
-    """For each key, the (id, account) the table gives it, or NONE."""
-    ids = np.full(keys.size, NONE, dtype=np.int64)
-    accounts = np.full(keys.size, NONE, dtype=np.int64)
-    if not table or not keys.size:
-        return ids, accounts
-    known = np.fromiter(table.keys(), dtype=np.int64, count=len(table))
-    values = np.array([(v[0], NONE if v[1] is None else v[1]) for v in table.values()], dtype=np.int64)
-    sorter = np.argsort(known)
-    position = np.clip(np.searchsorted(known, keys, sorter=sorter), 0, known.size - 1)
-    hit = known[sorter][position] == keys
-    ids[hit] = values[sorter][position][hit, 0]
-    accounts[hit] = values[sorter][position][hit, 1]
-    return ids, accounts
-
-
 def _add_entries(response: Response, plan: ResponsePlan, table: matching.HouseholdTable, mask: np.ndarray,
                  now: datetime, skip: set[int] | None = None) -> _Added:  # fmt: skip
     """Insert roll-call entries for the households selected by ``mask`` (minus ``skip``): ordered by the plan's
@@ -966,18 +982,18 @@ def _add_entries(response: Response, plan: ResponsePlan, table: matching.Househo
     picked = mask.copy() if table.size else np.zeros(0, dtype=bool)
     if skip and table.size:
         picked &= ~np.isin(table.ids, np.fromiter(skip, dtype=np.int64))
-    columns = _reason_columns(table, picked, hazard, ctx)
+    reason_columns = _reason_columns(table, picked, hazard, ctx)
     ids = table.ids[picked]
     priority = np.zeros(ids.size, dtype=np.int64)
     bits = np.zeros(ids.size, dtype=np.int64)
-    for code, column in columns.items():
+    for code, column in reason_columns.items():
         if weights.get(code):  # only what counts for this hazard is shown as a reason
             priority += weights[code] * column
             bits |= catalogue.BIT[code] * column
     # Highest priority first (then the household's number), so members take their turns from the top.
     order = np.lexsort((ids, -priority))
     ids, priority, bits, areas = ids[order], priority[order], bits[order], table.area[picked][order]
-    helper, assignee = _lookup(ids, ctx.helpers)
+    helper, assignee = ctx.helpers.lookup(ids)
     member = np.full(ids.size, NONE, dtype=np.int64)
     for area, pool in ctx.members.items():
         turn = np.flatnonzero((helper == NONE) & (areas == area))

@@ -29,6 +29,9 @@ from maeul.disaster.schemas import ContactInput, LessonInput, ManualActivation
 from maeul.notify.models import Notification
 from maeul.protection import fields
 from maeul.safety.models import ImprovementTask
+from maeul.safetynet import services as safetynet
+from maeul.safetynet.models import AssignmentRole, HelperKind
+from maeul.safetynet.schemas import AssignmentInput, HelperInput
 from maeul.sensing.models import Device, Reading
 from maeul.sites import services as sites
 
@@ -247,3 +250,22 @@ def test_retention_wipes_the_notes_about_destroyed_households(town: Town) -> Non
     retention.run()
     contact = entry.contacts.get()
     assert (contact.note_encrypted, contact.result) == ("", "fine")
+
+
+def test_a_household_goes_to_its_primary_helper_not_its_backup(town: Town, make_user: MakeUser) -> None:
+    official = actor_of(town.official)
+    h = town.homes
+    backup_user = make_user(Role.HELPER, town.site, [CHEONGUN])
+    backup = safetynet.register_helper(
+        official,
+        HelperInput(kind=HelperKind.NEIGHBOUR, name="이예비", phone="010-2222-3333", area_codes=[CHEONGUN],
+                    consent_given_on=date(2026, 3, 1), account_id=backup_user.pk),
+    )  # fmt: skip
+    # The backup is assigned to both homes; "bedridden" also has its primary (the town's helper), "alone" has none.
+    for key in ("bedridden", "alone"):
+        safetynet.assign_helper(official, h[key], AssignmentInput(helper_id=backup.id, role=AssignmentRole.BACKUP))
+    response = heat(town)
+    primary = entry_of(response, h["bedridden"])
+    assert (primary.helper_id, primary.assignee_id) == (town.helper_id, town.helper_user.pk)
+    only_backup = entry_of(response, h["alone"])
+    assert (only_backup.helper_id, only_backup.assignee_id, only_backup.member_id) == (backup.id, backup_user.pk, None)
