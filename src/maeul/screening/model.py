@@ -13,7 +13,7 @@
   sample of the population, so half of them (by key) are held out for evaluation and never trained on.
 - **Explanations** are exact for the model used: a factor's weight is how much the household's risk (log-odds)
   falls when that one indicator is set to "nothing reported". The top factors above a small threshold are shown in
-  plain words.
+  plain words (``maeul.screening.explanations``, which the pages use without this module's libraries).
 """
 
 from __future__ import annotations
@@ -28,12 +28,12 @@ from typing import Any
 import joblib
 import numpy as np
 import pyarrow as pa
-from django.utils.translation import gettext as _
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
-from maeul.screening.catalogue import BY_CODE, CODES, INDICATORS
+from maeul.screening.catalogue import CODES, INDICATORS
+from maeul.screening.explanations import Factor
 
 FEATURES: tuple[str, ...] = CODES
 # The value that means "nothing reported" for each input; age's is a working-age adult (an age alone is no risk).
@@ -286,13 +286,6 @@ def contributions(model: TrainedModel, x: np.ndarray) -> np.ndarray:
     return out
 
 
-@dataclass(frozen=True)
-class Factor:
-    code: str
-    value: int
-    weight: float  # log-odds for the model; 1 for each present indicator under the rule
-
-
 def top_factors(row: dict[str, int], weights: np.ndarray | None, limit: int = 4) -> list[Factor]:
     """The factors to show: the model's largest contributions, or under the rule every indicator present (most
     specific first: cut-offs and stopped benefits before arrears, in catalogue order)."""
@@ -306,12 +299,3 @@ def top_factors(row: dict[str, int], weights: np.ndarray | None, limit: int = 4)
     present = [i for i in INDICATORS if row[i.code] >= i.present_at]
     present.sort(key=lambda i: (i.unit != "flag", INDICATORS.index(i)))
     return [Factor(i.code, int(row[i.code]), 1.0) for i in present[:limit]]
-
-
-def phrase(factor: Factor) -> str:
-    return str(BY_CODE[factor.code].phrase) % {"value": factor.value}
-
-
-def explain(factors: Sequence[Factor]) -> str:
-    """Plain words, e.g. "water bill unpaid 3 months; health-insurance premiums unpaid 6 months; lives alone"."""
-    return "; ".join(phrase(f) for f in factors) if factors else _("no single indicator stands out")

@@ -4,6 +4,9 @@ the ranking per area. DuckDB (embedded) runs it by default; Apache Spark runs th
 each row numbered as the person who made the file sees it: the CSV line (the header is line 1) or the Parquet row.
 
 Scoring happens between features and ranking, in Python (``maeul.screening.model``), over the feature table.
+
+``Problem``, ``IntakeRejected`` and the key checks are defined in ``maeul.screening.problems``, which the pages can
+import without Ibis and Arrow, and re-exported here.
 """
 
 from __future__ import annotations
@@ -26,33 +29,13 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from maeul.screening.catalogue import BY_CODE, CODES, INDICATORS, ROSTER_DERIVED, SOURCES, KeyKind, age_band
+from maeul.screening.problems import KEY_PATTERN, KEY_REASON, RRN_PATTERN, RRN_REASON, IntakeRejected, Problem
 
-KEY_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
-# A resident registration number (주민등록번호): six digits of birth date, a seventh digit 1–8, six more.
-RRN_PATTERN = r"^[0-9]{6}-?[1-8][0-9]{6}$"
-KEY_REASON = "not a pseudonymous key (8–64 letters, digits, - or _)"
-RRN_REASON = "looks like a resident registration number: send pseudonymous keys only"
 ROSTER_COLUMNS = ("household_key", "area_code", "head_birth_year", "head_sex", "members")
 PERSON_COLUMNS = ("person_key", "household_key")
 CATALOGUE_COLUMNS = ("file", "source", "institution", "indicator", "meaning", "unit", "refreshed_on")
 ROW = "_row"  # the row number column added on reading
 _names = itertools.count(1)
-
-
-class IntakeRejected(Exception):
-    """Nothing of the run is applied; ``problems`` says why (file-level problems have row 0)."""
-
-    def __init__(self, problems: Sequence[Problem], message: str = "") -> None:
-        self.problems = list(problems)
-        super().__init__(message or f"{len(self.problems)} problems; nothing was applied")
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    file: str
-    row: int  # 0: the file as a whole
-    column: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -512,6 +495,10 @@ def to_arrow(con: Any, table: ir.Table) -> pa.Table:
 
 
 __all__ = [
+    "KEY_PATTERN",
+    "KEY_REASON",
+    "RRN_PATTERN",
+    "RRN_REASON",
     "IntakeRejected",
     "Problem",
     "SourceFile",

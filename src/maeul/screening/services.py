@@ -4,6 +4,12 @@ review requests. Scope follows ``Resource.SCREENING`` and ``Resource.SCREENING_M
 A score never opens or denies anything by itself: it orders a list that people work through. What they find is
 recorded here; a need opens a welfare case and "no contact" or "wrong address" an address/contact check, both
 through ``welfare.services``; the result is the label the next model learns from.
+
+Every web process and ``maeul worker`` imports this module (through the views, the template tags and the URLconf),
+so it imports the batch side — Arrow, Ibis and DuckDB (``pipeline``, ``batch``), scikit-learn (``model``) — only
+inside the functions that run a screening or train a model: loaded at import, those libraries added about 200 MB
+to each process and nearly doubled the objects every full garbage collection walks. The pages use ``explanations``
+and ``problems``, which need none of them.
 """
 
 from __future__ import annotations
@@ -15,11 +21,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 from django.db import transaction
 from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
@@ -38,9 +41,8 @@ from maeul.people import services as people
 from maeul.people.errors import NotFound
 from maeul.protection import fields
 from maeul.safetynet import services as safetynet
-from maeul.screening import batch, pipeline
-from maeul.screening import model as risk
 from maeul.screening.catalogue import BY_CODE, CODES
+from maeul.screening.explanations import Factor, explain, phrase
 from maeul.screening.models import (
     Candidate,
     FlaggedPerson,
@@ -58,8 +60,16 @@ from maeul.screening.models import (
     ScreeningRun,
     SubjectLink,
 )
+from maeul.screening.problems import KEY_PATTERN, RRN_PATTERN, RRN_REASON, IntakeRejected, Problem
 from maeul.sensing import services as sensing
 from maeul.welfare import services as welfare
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+    from maeul.screening import batch
+    from maeul.screening import model as risk
 
 RUN = "screening_run"
 CANDIDATE = "screening_candidate"
@@ -101,7 +111,7 @@ class ScreeningError(Exception):
 
 
 class NationalListRejected(Exception):
-    def __init__(self, problems: list[pipeline.Problem]) -> None:
+    def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__(f"{len(problems)} problems; nothing was imported")
 
@@ -156,13 +166,13 @@ def _event(event_kind: str, actor: Actor, site_id: int, **values: Any) -> None:
 # --- explanations ------------------------------------------------------------------------------------------------
 
 
-def factors_of(candidate: Candidate) -> list[risk.Factor]:
-    return [risk.Factor(f["code"], int(f["value"]), float(f["weight"])) for f in candidate.factors]
+def factors_of(candidate: Candidate) -> list[Factor]:
+    return [Factor(f["code"], int(f["value"]), float(f["weight"])) for f in candidate.factors]
 
 
 def explanation(candidate: Candidate) -> str:
     """The plain-word reasons of a rank, in the active language."""
-    return risk.explain(factors_of(candidate))
+    return explain(factors_of(candidate))
 
 
 def explanation_for_resident(candidate: Candidate) -> str:
@@ -187,6 +197,8 @@ def model_in_use(site_id: int) -> ModelVersion | None:
 
 
 def _load(version: ModelVersion) -> risk.TrainedModel:
+    from maeul.screening import model as risk
+
     blob = bytes(version.blob)
     if hashlib.sha256(blob).hexdigest() != version.sha256:
         raise ScreeningError("model", "model_damaged", _("The stored model does not match its checksum."))
@@ -200,6 +212,8 @@ def _links(site_id: int) -> dict[str, int]:
 def maeul_signals(site_id: int, as_of: date) -> pa.Table | None:
     """Maeul's own indicators for the households the site has linked: the sensors' activity trend and the safety
     net's crisis signs and unanswered check-ins over the screening period (two months)."""
+    import pyarrow as pa
+
     links = _links(site_id)
     if not links:
         return None
@@ -256,6 +270,8 @@ def run_screening(
 ) -> ScreeningRun:
     """Screen the site's files in ``directory`` and store the outreach list — all of it or, when the files are
     rejected, nothing but the rejected run and its reasons. Uses the approved model, else the rule baseline."""
+    from maeul.screening import batch, pipeline
+
     site_id = _site_scope(actor.principal, Resource.SCREENING, Action.IMPORT)
     if not 1 <= capacity_per_area <= 10000:
         raise ScreeningError("capacity_per_area", "capacity", _("Capacity per area must be between 1 and 10,000."))
@@ -287,7 +303,7 @@ def run_screening(
             exclude=excluded,
             signals=maeul_signals(site_id, as_of),
         )
-    except pipeline.IntakeRejected as exc:
+    except IntakeRejected as exc:
         run = ScreeningRun.objects.create(
             **base,
             status=RunStatus.REJECTED,
@@ -304,6 +320,11 @@ def run_screening(
 def _store(
     actor: Actor, base: dict[str, Any], result: batch.BatchResult, trained: risk.TrainedModel | None, excluded: int
 ) -> ScreeningRun:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from maeul.screening import model as risk
+
     site_id = base["site_id"]
     run = ScreeningRun.objects.create(
         **base,
@@ -389,6 +410,8 @@ def _store(
 
 def _labels_from_outreach(site_id: int) -> tuple[pa.Table, pa.Table] | None:
     """Features and outcomes of the site's own screening visits: the labels the next model learns from."""
+    import pyarrow as pa
+
     rows = list(
         Candidate.objects.filter(site_id=site_id, outreach__result__in=list(LABEL_OF))
         .order_by("household_key", "-outreach__recorded_at")
@@ -430,6 +453,11 @@ def train_model(
     """Train a model on recorded outcomes — the site's screening visits, and a history of past visits
     (``history``: the screening files of that time plus ``outcomes.csv``) — evaluate it beside the rule on the
     held-out random visits and store it with its card, waiting for an official's approval."""
+    import pyarrow as pa
+
+    from maeul.screening import batch, pipeline
+    from maeul.screening import model as risk
+
     site_id = _site_scope(actor.principal, Resource.SCREENING_MODEL, Action.CREATE)
     feature_parts: list[pa.Table] = []
     outcome_parts: list[pa.Table] = []
@@ -664,7 +692,7 @@ def read_candidate(actor: Actor, candidate_id: int) -> CandidateDetail:
     )
     audit.log(actor, AuditAction.VIEW, CANDIDATE, object_id=c.pk, household_id=c.household_id,
               site_id=c.site_id, area_code=c.area_id)  # fmt: skip
-    factors = [(str(BY_CODE[f.code].label), risk.phrase(f), f.weight) for f in factors_of(c)]
+    factors = [(str(BY_CODE[f.code].label), phrase(f), f.weight) for f in factors_of(c)]
     present = [
         (str(BY_CODE[code].label), value)
         for code, value in c.features.items()
@@ -908,19 +936,19 @@ def import_national_list(actor: Actor, content: bytes, filename: str = "national
         try:
             text = content.decode("cp949")
         except UnicodeDecodeError as exc:
-            raise NationalListRejected([pipeline.Problem(filename, 0, "", "not UTF-8 or CP949 text")]) from exc
+            raise NationalListRejected([Problem(filename, 0, "", "not UTF-8 or CP949 text")]) from exc
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in NATIONAL_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
-        raise NationalListRejected([pipeline.Problem(filename, 0, ",".join(missing), "missing columns")])
+        raise NationalListRejected([Problem(filename, 0, ",".join(missing), "missing columns")])
     areas = set(Area.objects.filter(member_of_sites__id=site_id).values_list("code", flat=True))
-    problems: list[pipeline.Problem] = []
+    problems: list[Problem] = []
     parsed: list[dict[str, Any]] = []
     seen: set[str] = set()
     for line, row in enumerate(reader, start=2):
 
         def bad(column: str, reason: str, line: int = line) -> None:
-            problems.append(pipeline.Problem(filename, line, column, reason))
+            problems.append(Problem(filename, line, column, reason))
 
         case_no = (row["national_case_no"] or "").strip()
         if not case_no or len(case_no) > 32:
@@ -931,12 +959,10 @@ def import_national_list(actor: Actor, content: bytes, filename: str = "national
         if not re.fullmatch(r"[0-9]{4}-(0[1-6])", (row["round"] or "").strip()):
             bad("round", "YYYY-NN, the two-month round 01–06")
         key = (row["household_key"] or "").strip()
-        if key and not re.fullmatch(pipeline.KEY_PATTERN, key):
+        if key and not re.fullmatch(KEY_PATTERN, key):
             bad("household_key", "not a pseudonymous key")
-        if re.fullmatch(pipeline.RRN_PATTERN, key) or re.fullmatch(
-            pipeline.RRN_PATTERN, (row["person_key"] or "").strip()
-        ):
-            bad("household_key", pipeline.RRN_REASON)
+        if re.fullmatch(RRN_PATTERN, key) or re.fullmatch(RRN_PATTERN, (row["person_key"] or "").strip()):
+            bad("household_key", RRN_REASON)
         if (row["area_code"] or "").strip() not in areas:
             bad("area_code", "not an eup/myeon/dong of the site")
         if not (row["name"] or "").strip():

@@ -20,7 +20,7 @@ from maeul.people.errors import NotFound
 from maeul.screening import services
 from maeul.screening.catalogue import INDICATORS, SOURCES
 from maeul.screening.models import Method, OutreachStatus, Result, ReviewKind, ReviewStatus
-from maeul.screening.pipeline import Problem
+from maeul.screening.problems import Problem
 
 
 def _actor(request: HttpRequest) -> Actor:

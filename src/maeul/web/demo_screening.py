@@ -15,7 +15,7 @@ from django.utils import timezone
 from maeul.accounts.principal import principal_for
 from maeul.audit.services import Actor
 from maeul.people.models import Household
-from maeul.screening import services, synth
+from maeul.screening import services
 from maeul.screening.models import Candidate, Result
 from maeul.sites.models import Site
 
@@ -29,6 +29,10 @@ def _actor(user: Any) -> Actor:
 
 
 def load_screening(site: Site, users: dict[str, Any]) -> None:
+    # Imported here: the synthetic generator needs NumPy and Arrow, and `maeul run`, which stays up for as long as the
+    # server does, imports this module only to load the demo once.
+    from maeul.screening import synth
+
     admin = _actor(users["jongno-admin"])
     official = _actor(users["welfare"])
     today = timezone.localdate()

@@ -15,6 +15,7 @@ from maeul.people import services as people
 from maeul.people.errors import NotFound
 from maeul.screening import services, synth
 from maeul.screening.models import Candidate, ModelStatus, OutreachStatus, Result, RunStatus, ScreeningRun
+from maeul.screening.problems import RRN_REASON
 from maeul.sites.models import Site
 from maeul.welfare.models import Case, VerificationTask
 
@@ -59,7 +60,7 @@ def test_rejected_files_apply_nothing(site_admin: User, files: Path, tmp_path: P
         csv.writer(fh).writerows(rows)
     run = _run(site_admin, broken)
     assert run.status == RunStatus.REJECTED
-    assert run.problems == [["water.csv", 2, "household_key", services.pipeline.RRN_REASON]]
+    assert run.problems == [["water.csv", 2, "household_key", RRN_REASON]]
     assert not Candidate.objects.filter(run=run).exists()
 
 
