@@ -861,7 +861,8 @@ def _helpers(site_id: int) -> _HelperTable:
 
 @dataclass
 class _Context:
-    """What ordering and splitting a roll-call needs about a site, read in a handful of queries as plain rows."""
+    """What ordering and splitting a roll-call needs about a site, read in a handful of queries as plain rows and
+    numpy columns."""
 
     readiness: dict[int, tuple[str, str, bool]]
     helpers: _HelperTable
@@ -1016,7 +1017,8 @@ def _add_entries(response: Response, plan: ResponsePlan, table: matching.Househo
             pair = (key, None) if key >= 0 else (None, -2 - key)
             people[(*pair, None if account == NONE else account)] += n
     indoor = np.array([ctx.indoor.get(h, np.nan) for h in ids.tolist()]) if ctx.indoor else np.full(ids.size, np.nan)
-    # Written in household order: the unique and household indexes then grow at their ends.
+    # Written in household order (on PostgreSQL, within each row layout of the COPY): the unique index then grows
+    # mostly at its end.
     by_household = np.argsort(ids, kind="stable")
     new_entries = _EntryColumns(ids, areas, priority, bits, helper, member, assignee, indoor).sorted(by_household)
     due = response.reach_by if response.reach_by > now else now + timedelta(minutes=plan.reach_within_minutes)
