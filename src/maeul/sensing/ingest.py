@@ -154,10 +154,13 @@ class Worker:
     def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
         # Backpressure: while the inbox is full the network thread waits, so the socket is not read and the broker
         # keeps the rest. (Mosquitto 2.0.11 does not hold to max_inflight_messages once acknowledgements flow.)
-        while not self._slots.acquire(timeout=0.5):
-            if self._stopping.is_set():
-                return  # not acknowledged: the broker delivers it again
-        self._inbox.put((self._generation, message, timezone.now()))
+        # Once stopping, nothing more is taken (not acknowledged: the broker delivers it again). Checked before each
+        # wait: paho hands over every message already read from the socket, and with the inbox no longer drained a
+        # wait per message would hold the stop for half a second each.
+        while not self._stopping.is_set():
+            if self._slots.acquire(timeout=0.5):
+                self._inbox.put((self._generation, message, timezone.now()))
+                return
 
     def connect(self) -> None:
         if self.options.shared_group:
@@ -262,10 +265,10 @@ class Worker:
                     ]
                     handoff.put((items, batch))
         finally:
+            self._stopping.set()  # the network thread takes nothing more; what it took unstored is redelivered
             if storer.is_alive():
                 handoff.put(None)
             storer.join()
-            self._stopping.set()
             self.client.disconnect()  # after the last acknowledgements, which paho sends first
             self.client.loop_stop()
             self._connected.clear()

@@ -3,6 +3,7 @@ without losing or doubling an acknowledged reading, and two workers sharing the 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -171,6 +172,56 @@ def test_acknowledged_only_after_commit_and_a_redelivery_is_dropped(
         stop.set()
         thread.join()
     assert sorted(_stored_values()) == list(range(20))
+
+
+class _SlowConsumer:
+    """Detection that takes its time: the storing thread falls behind and the inbox fills up."""
+
+    def readings(self, batch: object) -> None:
+        time.sleep(0.2)
+
+    def statuses(self, batch: object) -> None:
+        pass
+
+    def tick(self, now: datetime) -> None:
+        pass
+
+
+def test_a_worker_with_a_full_inbox_stops_at_once_and_loses_nothing(
+    broker: BrokerHandle, database: dict[str, str], homes: tuple[Site, list[int]], tmp_path: Path
+) -> None:
+    """With the inbox full, paho's thread holds messages it has read from the socket; stopping must not wait on
+    each of them, and whatever was not stored comes again to the next worker."""
+    site, (household, *_rest) = homes
+    _device(site, household, Protocol.GENERIC, "counter")
+    options = dataclasses.replace(default_options(site.pk, site.slug), batch_size=5)
+    config = BrokerConfig.from_url(broker.url)
+    slow = Worker(config, options, consumers=[_SlowConsumer()])  # type: ignore[list-item]
+    thread, stop = run_in_thread(slow)
+    count = 400
+    try:
+        wait_for(lambda: _connected(site), what="the worker to subscribe")
+        publisher = Publisher(broker.url)
+        for i in range(count):
+            publisher.publish("maeul/counter", {"kind": "temperature", "value": i})
+        publisher.wait_all()
+        publisher.close()
+        wait_for(lambda: Reading.objects.count() >= 20, what="the first batches")
+    finally:
+        stop.set()
+        started = time.monotonic()
+        thread.join(timeout=30)
+    assert not thread.is_alive(), "the worker did not stop"
+    assert time.monotonic() - started < 5
+    assert Reading.objects.count() < count  # it really stopped with messages still to come
+    thread, stop = run_in_thread(Worker(config, options, consumers=[]))
+    try:
+        wait_for(lambda: Reading.objects.count() >= count, what="the rest from the broker")
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        thread.join()
+    assert sorted(_stored_values()) == list(range(count))
 
 
 def _publish_counter(publisher: Publisher, topic: str, count: int, timed: bool, pace: float) -> threading.Thread:
