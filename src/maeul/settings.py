@@ -244,7 +244,7 @@ MAEUL_MQTT_USERNAME = os.environ.get("MAEUL_MQTT_USERNAME", "")
 MAEUL_MQTT_PASSWORD = os.environ.get("MAEUL_MQTT_PASSWORD", "")
 MAEUL_MQTT_CA = os.environ.get("MAEUL_MQTT_CA", "")  # CA bundle for mqtts://; empty: the system's
 MAEUL_MQTT_CLIENT_ID = os.environ.get("MAEUL_MQTT_CLIENT_ID", "")  # stable per worker; empty: maeul-ingest-<site>
-MAEUL_MQTT_SHARED_GROUP = os.environ.get("MAEUL_MQTT_SHARED_GROUP", "")  # several workers: $share/<group>/… (MQTT 5)
+MAEUL_MQTT_SHARED_GROUP = os.environ.get("MAEUL_MQTT_SHARED_GROUP", "")  # several workers: $share/<group>/…
 MAEUL_MQTT_TOPICS = [
     t.strip()
     for t in os.environ.get("MAEUL_MQTT_TOPICS", "zigbee2mqtt/#,tele/+/+,stat/+/+,maeul/#").split(",")

@@ -35,7 +35,7 @@ QUEUE_SETTINGS = {
     "max_queued_messages": "1000000",
     "max_queued_bytes": "268435456",  # 256 MB: the memory bound, whichever limit comes first
     "queue_qos0_messages": "true",  # Tasmota and Zigbee2MQTT publish at QoS 0 by default: queue those too
-    "max_inflight_messages": "1000",  # per client; lets the ingest worker hold two 500-message batches unacknowledged
+    "max_inflight_messages": "4000",  # per client; acknowledged after commit: the worker holds up to 7 batches of 500
     "persistent_client_expiration": "1d",  # a worker gone longer than a day is not coming back under that id
 }
 

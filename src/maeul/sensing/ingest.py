@@ -25,8 +25,6 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.utils import timezone
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
 from maeul.sensing.models import IngestWorker
 from maeul.sensing.store import BatchResult, Message, Prepared, Store, prune_delivery_keys
@@ -38,7 +36,6 @@ Received = tuple[int, mqtt.MQTTMessage, datetime]  # (connection generation, mes
 HEARTBEAT_SECONDS = 5.0
 TICK_SECONDS = 1.0
 PRUNE_SECONDS = 600.0
-SESSION_EXPIRY_SECONDS = 2 * 24 * 3600  # MQTT 5: keep the session (and its queue) across restarts
 INBOX_BATCHES = 4  # messages received but not yet stored, in batches: bounds memory when the database is slower
 
 
@@ -113,12 +110,14 @@ class Worker:
     # --- MQTT (network thread) --------------------------------------------------------------------------------
 
     def _client(self) -> mqtt.Client:
-        v5 = bool(self.options.shared_group)  # shared subscriptions need MQTT 5; 3.1.1 works with every broker
+        # MQTT 3.1.1 with a persistent session (clean_session=False), also when sharing: Mosquitto, EMQX, HiveMQ and
+        # VerneMQ accept $share/ from 3.1.1 clients, and paho's MQTT 5 path (a properties object decoded for every
+        # message) halved a worker's rate (docs/decisions/0011-ingestion.md).
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=self.options.client_id,
-            protocol=MQTTProtocolVersion.MQTTv5 if v5 else MQTTProtocolVersion.MQTTv311,
-            clean_session=None if v5 else False,
+            protocol=MQTTProtocolVersion.MQTTv311,
+            clean_session=False,
             manual_ack=True,
         )
         if self.broker.username:
@@ -163,16 +162,7 @@ class Worker:
                 return
 
     def connect(self) -> None:
-        if self.options.shared_group:
-            properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-            properties.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
-            # Unacknowledged at once: the inbox, the batch being parsed, the one handed over and the one committing.
-            properties.ReceiveMaximum = min(65535, (INBOX_BATCHES + 3) * self.options.batch_size)
-            self.client.connect_async(
-                self.broker.host, self.broker.port, keepalive=30, clean_start=False, properties=properties
-            )
-        else:  # MQTT 3.1.1: the persistent session comes from clean_session=False on the client
-            self.client.connect_async(self.broker.host, self.broker.port, keepalive=30)
+        self.client.connect_async(self.broker.host, self.broker.port, keepalive=30)
         self.client.loop_start()
 
     # --- batches (main thread) --------------------------------------------------------------------------------

@@ -230,7 +230,9 @@ class DeliveryKey(models.Model):
     after a crash between commit and acknowledgement). Kept for a day."""
 
     key = models.CharField(max_length=64, primary_key=True)
-    stored_at = models.DateTimeField(db_index=True)
+    # Indexed for pruning by migration 0005, outside the model's state: a BRIN index on PostgreSQL (keys are
+    # written in time order; a B-tree cost about a seventh of the database's work per message), a B-tree on SQLite.
+    stored_at = models.DateTimeField()
 
     def __str__(self) -> str:
         return self.key

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
@@ -57,16 +57,14 @@ class Outcome(StrEnum):
     IGNORED = "ignored"  # a topic an adapter reads but that carries nothing (commands, bridge logs…)
 
 
-@dataclass(frozen=True)
-class Message:
+class Message(NamedTuple):  # named tuples, not frozen dataclasses: built per message (see adapters.Reading)
     topic: str
     payload: bytes
     received_at: datetime
     redelivered: bool = False  # MQTT's DUP flag: the broker may have delivered it before
 
 
-@dataclass(frozen=True)
-class MessageResult:
+class MessageResult(NamedTuple):
     outcome: Outcome
     readings: int = 0
     detail: str = ""
@@ -317,21 +315,23 @@ class Store:
         unclaimed: dict[tuple[str, str], _Unclaimed],
     ) -> MessageResult:
         availability = parsed.availability
-        names = {(r.protocol, r.device) for r in parsed.readings}
+        by_device: dict[tuple[str, str], list[adapters.Reading]] = {}
+        for reading in parsed.readings:
+            by_device.setdefault((reading.protocol, reading.device), []).append(reading)
         if availability is not None:
-            names.add((availability.protocol, availability.device))
-        if not names:
+            by_device.setdefault((availability.protocol, availability.device), [])
+        if not by_device:
             return MessageResult(Outcome.IGNORED)
         received = p.message.received_at
         stored = 0
         outcome = Outcome.STORED if parsed.readings else Outcome.AVAILABILITY
-        for name in sorted(names):
+        for name in sorted(by_device):
             known = devices.get(name)
             if known is None:
                 entry = unclaimed.setdefault(name, _Unclaimed(first=received, last=received))
                 entry.last = max(entry.last, received)
                 entry.messages += 1
-                entry.kinds.update(r.kind.value for r in parsed.readings if (r.protocol, r.device) == name)
+                entry.kinds.update(r.kind.value for r in by_device[name])
                 entry.topic, entry.payload = p.message.topic[:300], _text(p.message.payload)
                 outcome = Outcome.UNCLAIMED
                 continue
@@ -343,19 +343,18 @@ class Store:
             if update is None:
                 update = updates[known.id] = _DeviceUpdate(seen=received)
             update.seen = max(update.seen, received)
-            for reading in parsed.readings:
-                if (reading.protocol, reading.device) != name:
-                    continue
+            for reading in by_device[name]:
                 rows.append((known, name[1], reading))
-                stored += 1
                 if reading.kind == Kind.BATTERY:
                     update.battery = reading.value
+            stored += len(by_device[name])
             if availability is not None and (availability.protocol, availability.device) == name:
                 update.available, update.available_at = availability.online, availability.at
                 statuses.append(
                     DeviceStatus(self.site_id, known.household_id, known.id, name[1], availability.online, received)
                 )
-        detail = "" if outcome in (Outcome.STORED, Outcome.AVAILABILITY) else ", ".join(n for _p, n in sorted(names))
+        stored_or_status = outcome in (Outcome.STORED, Outcome.AVAILABILITY)
+        detail = "" if stored_or_status else ", ".join(n for _p, n in sorted(by_device))
         return MessageResult(outcome, stored, detail)
 
     def _dead_letter(self, p: Prepared, reason: DeadLetterReason, detail: str) -> DeadLetter:

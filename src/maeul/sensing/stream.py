@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -33,8 +33,7 @@ READ_LIMIT = 5000  # readings per database read, so a long catch-up is handed ov
 CURSOR_SAVE_SECONDS = 1.0  # a crash re-delivers at most about this much to the consumers
 
 
-@dataclass(frozen=True)
-class StoredReading:
+class StoredReading(NamedTuple):  # built per reading: a named tuple (see adapters.Reading)
     reading_id: int | None
     site_id: int
     household_id: int
@@ -177,8 +176,11 @@ class Detection:
     def committed(
         self, previous_max_id: int | None, readings: Sequence[StoredReading], statuses: Sequence[DeviceStatus]
     ) -> None:
-        """Called by the worker right after its own batch commits."""
-        if readings and previous_max_id is not None and previous_max_id == self.cursor:
+        """Called by the worker right after its own batch commits. Its ids follow ``previous_max_id`` without a gap,
+        so what others committed before it is read from the database and the batch itself is handed from memory."""
+        if readings and previous_max_id is not None and previous_max_id >= self.cursor:
+            if previous_max_id > self.cursor:  # other workers' batches came first: theirs, then ours, in id order
+                self.catch_up(up_to=previous_max_id)
             mine = [r for r in readings if owns(r.household_id, self.partition, self.partitions)]
             if mine:
                 self._hand_readings(mine)
@@ -193,11 +195,12 @@ class Detection:
                 _guarded(consumer.statuses, own)
         self.save_cursor()
 
-    def catch_up(self) -> int:
-        """Hand over whatever was committed past the cursor (other workers, the HTTP endpoint, a restart)."""
+    def catch_up(self, up_to: int | None = None) -> int:
+        """Hand over whatever was committed past the cursor (other workers, the HTTP endpoint, a restart), or only
+        up to the id ``up_to``."""
         handed = 0
         while True:
-            high = _max_reading_id()
+            high = _max_reading_id() if up_to is None else up_to
             if high <= self.cursor:
                 break
             rows = _read_readings(self.site_id, self.cursor, high, self.partition, self.partitions)
