@@ -107,9 +107,12 @@ class Reading(models.Model):
     at = models.DateTimeField()
 
     class Meta:
+        # Every index costs each stored reading about 3.7 µs of the database's time (about a quarter of it), so only
+        # those a query uses: timelines and detection history by household, roll-up and retention by time. Nothing
+        # reads by device (device pages use the hourly roll-ups and Device itself); deleting a device, which Maeul
+        # never does (it deactivates), would scan the table for the cascade.
         indexes = [
             models.Index(fields=["household", "at"], name="reading_household_at"),
-            models.Index(fields=["device", "at"], name="reading_device_at"),
             models.Index(fields=["at"], name="reading_at"),
         ]
 
