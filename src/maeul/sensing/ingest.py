@@ -154,8 +154,7 @@ class Worker:
         # Backpressure: while the inbox is full the network thread waits, so the socket is not read and the broker
         # keeps the rest. (Mosquitto 2.0.11 does not hold to max_inflight_messages once acknowledgements flow.)
         # Once stopping, nothing more is taken (not acknowledged: the broker delivers it again). Checked before each
-        # wait: paho hands over every message already read from the socket, and with the inbox no longer drained a
-        # wait per message would hold the stop for half a second each.
+        # wait, so a message paho hands over while stopping is let go at once, not after half a second.
         while not self._stopping.is_set():
             if self._slots.acquire(timeout=0.5):
                 self._inbox.put((self._generation, message, timezone.now()))

@@ -176,8 +176,9 @@ class Detection:
     def committed(
         self, previous_max_id: int | None, readings: Sequence[StoredReading], statuses: Sequence[DeviceStatus]
     ) -> None:
-        """Called by the worker right after its own batch commits. Its ids follow ``previous_max_id`` without a gap,
-        so what others committed before it is read from the database and the batch itself is handed from memory."""
+        """Called by the worker right after its own batch commits. No committed reading lies between
+        ``previous_max_id`` and the batch's ids, so what others committed before it is read from the database and the
+        batch itself is handed over from memory."""
         if readings and previous_max_id is not None and previous_max_id >= self.cursor:
             if previous_max_id > self.cursor:  # other workers' batches came first: theirs, then ours, in id order
                 self.catch_up(up_to=previous_max_id)
