@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,7 @@ log = logging.getLogger("maeul.sensing.stream")
 HEARTBEAT_FRESH = timedelta(seconds=30)  # a worker heartbeats every 5 s; six missed beats mean it is gone
 READ_LIMIT = 5000  # readings per database read, so a long catch-up is handed over in slices
 CURSOR_SAVE_SECONDS = 1.0  # a crash re-delivers at most about this much to the consumers
+DEVICE_NAMES_SECONDS = 60.0  # a renamed device reaches detection under its new name within this
 
 
 class StoredReading(NamedTuple):  # built per reading: a named tuple (see adapters.Reading)
@@ -148,6 +150,8 @@ class Detection:
         self._saved_at = timezone.now()
         # Statuses reach the owner from its own batches directly; other workers' are found by polling devices.
         self._availability: dict[int, tuple[bool | None, datetime | None]] = dict(self._device_availability())
+        self._names: dict[int, str | None] = {}  # device id → identity; None: another site's device
+        self._names_loaded = time.monotonic()
 
     def _load_cursor(self) -> int:
         row = StreamCursor.objects.filter(
@@ -204,13 +208,13 @@ class Detection:
             high = _max_reading_id() if up_to is None else up_to
             if high <= self.cursor:
                 break
-            rows = _read_readings(self.site_id, self.cursor, high, self.partition, self.partitions)
+            rows, last_read = self._read_readings(self.cursor, high)
             if rows:
                 self._hand_readings(rows)
                 handed += len(rows)
             # Everything up to ``high`` is committed (ordered commits), so the cursor may pass other sites' ids.
-            self.cursor = (rows[-1].reading_id or high) if len(rows) == READ_LIMIT else high
-            if len(rows) < READ_LIMIT:
+            self.cursor = high if last_read is None else last_read
+            if last_read is None:
                 break
         self.save_cursor()
         return handed
@@ -236,6 +240,41 @@ class Detection:
     def tick(self, now: datetime) -> None:
         for consumer in self.consumers:
             _guarded(consumer.tick, now)
+
+    def _read_readings(self, after: int, up_to: int) -> tuple[list[StoredReading], int | None]:
+        """This partition's readings of this site with ids in (after, up_to], at most ``READ_LIMIT`` rows read, and
+        the last id read when the limit cut the read short (else None). A range of the primary key, without a join:
+        joined to the devices, a device table without fresh statistics led PostgreSQL to a nested loop that took
+        2.5 s for 2,000 readings (benchmarks/README.md). Device names come from a cache."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, household_id, device_id, kind, value, at FROM sensing_reading"
+                " WHERE id > %s AND id <= %s AND household_id %% %s = %s ORDER BY id LIMIT %s",
+                [after, up_to, self.partitions, self.partition, READ_LIMIT],
+            )
+            rows = cursor.fetchall()
+        names = self._device_names({row[2] for row in rows})
+        result = []
+        for reading_id, household_id, device_id, kind, value, raw_at in rows:
+            name = names.get(device_id)
+            if name is None:  # another site's reading
+                continue
+            # Raw SQL on SQLite returns text; PostgreSQL returns aware datetimes.
+            at = raw_at if isinstance(raw_at, datetime) else _sqlite_datetime(raw_at)
+            result.append(StoredReading(reading_id, self.site_id, household_id, device_id, name, Kind(kind), value, at))
+        return result, (rows[-1][0] if len(rows) == READ_LIMIT else None)
+
+    def _device_names(self, device_ids: set[int]) -> dict[int, str]:
+        """This site's device identities by id (another site's devices are absent), refreshed every minute."""
+        if time.monotonic() - self._names_loaded > DEVICE_NAMES_SECONDS:
+            self._names.clear()
+            self._names_loaded = time.monotonic()
+        missing = device_ids - self._names.keys()
+        if missing:
+            found = dict(Device.objects.filter(id__in=missing, site_id=self.site_id).values_list("id", "identity"))
+            for device_id in missing:
+                self._names[device_id] = found.get(device_id)
+        return {i: name for i in device_ids if (name := self._names[i]) is not None}
 
     def _hand_readings(self, readings: Sequence[StoredReading]) -> None:
         for consumer in self.consumers:
@@ -264,24 +303,6 @@ def _max_reading_id() -> int:
         cursor.execute("SELECT MAX(id) FROM sensing_reading")
         row = cursor.fetchone()
     return int(row[0]) if row and row[0] is not None else 0
-
-
-def _read_readings(site_id: int, after: int, up_to: int, partition: int, partitions: int) -> list[StoredReading]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT r.id, r.household_id, r.device_id, d.identity, r.kind, r.value, r.at"
-            " FROM sensing_reading r JOIN sensing_device d ON d.id = r.device_id"
-            " WHERE r.id > %s AND r.id <= %s AND d.site_id = %s AND r.household_id %% %s = %s"
-            " ORDER BY r.id LIMIT %s",
-            [after, up_to, site_id, partitions, partition, READ_LIMIT],
-        )
-        rows = cursor.fetchall()
-    result = []
-    for reading_id, household_id, device_id, identity, kind, value, raw_at in rows:
-        # Raw SQL on SQLite returns text; PostgreSQL returns aware datetimes.
-        at = raw_at if isinstance(raw_at, datetime) else _sqlite_datetime(raw_at)
-        result.append(StoredReading(reading_id, site_id, household_id, device_id, identity, Kind(kind), value, at))
-    return result
 
 
 def _sqlite_datetime(value: str) -> datetime:
