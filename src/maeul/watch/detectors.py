@@ -9,8 +9,8 @@ Inactivity is judged against the household's own silences (docs/decisions/0009):
 was last seen before it (the device, or the bed or seat mat still pressed) and the local time it began; a new silence
 is unusual once it outlasts, by a margin and some slack, the longest comparable one (begun about then after the same
 device, or under way then), between a floor and the site's ceiling; for the first days a cold-start threshold
-applies (by day no longer than the household's longest daytime silence so far allows, at night as long as a night
-already was in homes that see nothing at night), and the learned one takes over from it gradually. A night's rest
+applies (by day no longer than the household's longest daytime silence at home so far allows, at night as long as a
+night already was in homes that see nothing at night), and the learned one takes over from it gradually. A night's rest
 (with visits to the toilet and back to bed) is learned whole, and so is the household's sleep: when its nights begin
 and when the person is up. A silence begun between 90 minutes before the usual bedtimes (after anything but where
 the person sleeps, no earlier than a robust spread of bedtimes allows) and the latest rising that may be the night's
@@ -75,8 +75,9 @@ _BED_EARLY_MINUTES = 90  # a silence begun this much before the earliest bedtime
 # median absolute deviation, scaled to a standard deviation, at least _BED_SPREAD_LEAST minutes) before their median:
 # about one evening in 160 if bedtimes were normal
 _BED_EARLY_SPREADS, _BED_SPREAD_LEAST = 2.5, 20
-# The first days: a daytime silence (begun 07:00-19:00) is also compared with the longest daytime silence at any hour so
-# far, at twice the margin, from a day learned until the cold start's share of the threshold is under a hundredth.
+# The first days: a daytime silence (begun 07:00-19:00) is also compared with the longest daytime silence at home at
+# any hour so far, at twice the margin, from a day learned until the cold start's share of the threshold is under a
+# hundredth.
 _DAYTIME_FROM, _DAYTIME_UNTIL, _FIRST_DAYS = 7, 19, 14
 _EXIT_TRIPS = 2  # out-and-back silences through one door before it counts as the way out
 
@@ -508,6 +509,14 @@ class HouseholdWatch:
         ceiling = max(s.away_ceiling_hours, s.away_days_ceiling_hours if days_out_seen else 0.0)
         return min(max(usual, s.ceiling_hours), ceiling)
 
+    def _may_be_way_out(self, context: str) -> bool:
+        """Whether a silence after ``context`` may be the person out: after any door or cupboard contact until the
+        way out is learned, then after the way out only (the fridge door is not)."""
+        if Kind.CONTACT not in self.values.get(context, {}):
+            return False
+        learned = any(trips >= _EXIT_TRIPS for trips in self.exit_trips.values())
+        return not learned or self.exit_trips.get(context, 0) >= _EXIT_TRIPS
+
     def _went_out(self) -> bool:
         """The door last used is the way out, and not on the way in: once nothing else stirs, the person is out."""
         return (
@@ -624,12 +633,21 @@ class HouseholdWatch:
         cold_start = min(s.cold_start_night_hours if night else s.cold_start_hours, s.ceiling_hours)
         if not s.learn:
             return _Threshold(cold_start, None, "")
-        after_door = Kind.CONTACT in self.values.get(context, {})
-        if 1 <= learned_days < _FIRST_DAYS and _DAYTIME_FROM <= local.hour < _DAYTIME_UNTIL and not after_door:
+        if (
+            1 <= learned_days < _FIRST_DAYS
+            and _DAYTIME_FROM <= local.hour < _DAYTIME_UNTIL
+            and not self._may_be_way_out(context)
+        ):
             # An hour's own silences are few in the first days, but the household's days already say something: a
-            # daytime silence far longer than any so far at any hour is unusual before the cold start's fixed time.
-            # Not after a door: before the way out is learned, that may be the first long day out.
-            by_day = (hours for at, hours, _after in self.silences.past if _DAYTIME_FROM <= at.hour < _DAYTIME_UNTIL)
+            # daytime silence far longer than any so far at home at any hour is unusual before the cold start's
+            # fixed time. Not after what may be the way out (any door until it is learned): that may be the first
+            # long day out. For the same reason silences after it are left out of the comparison: an afternoon out
+            # says nothing about how long the person sits still at home.
+            by_day = (
+                hours
+                for at, hours, after in self.silences.past
+                if _DAYTIME_FROM <= at.hour < _DAYTIME_UNTIL and not self._may_be_way_out(after)
+            )
             longest = max(by_day, default=0.0)
             cold_start = min(cold_start, max(longest * 2 * s.margin + s.slack_hours, s.floor_hours))
         if learned_days < s.learn_days:

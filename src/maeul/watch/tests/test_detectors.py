@@ -132,6 +132,33 @@ def test_after_a_day_a_daytime_silence_far_longer_than_any_so_far_is_unusual_bef
     assert watch.threshold(began, "door").hours == 8  # after a door: perhaps the first long day out
 
 
+def test_in_the_first_days_outings_do_not_lengthen_the_silences_at_home_and_the_fridge_is_not_the_way_out() -> None:
+    """The same first day with two outings through the front door (14:00-17:00 and 17:40-19:20): silences after the
+    way out are the person out, so the second day's threshold at home is still 5 h 10 min, not the cold start's 8 h
+    that 3 h out × 2.5 + 1 h would give. Once the way out is learned, a silence after the fridge door is one at home;
+    after the front door it keeps the cold start."""
+    watch = HouseholdWatch("H-21", WatchSettings(cold_start_hours=8))
+    out = [(14 * 60, 17 * 60), (17 * 60 + 40, 19 * 60 + 20)]
+    day_one = [START + timedelta(hours=7, minutes=20 * k) for k in range(43)]
+    day_one = [t for t in day_one if not START + timedelta(hours=11) < t < START + timedelta(hours=12, minutes=30)]
+    day_one = [t for t in day_one if not any(a <= (t - START).total_seconds() / 60 <= b for a, b in out)]
+    events = [Event(at, "H-21", "hall", Kind.MOTION, 1) for at in day_one]
+    for left, back in out:
+        for minute, value in ((left, 1), (left + 1, 0), (back, 1), (back + 1, 0)):
+            events.append(Event(START + timedelta(minutes=minute), "H-21", "door", Kind.CONTACT, value))
+    events.append(Event(START + timedelta(hours=9, minutes=1), "H-21", "fridge", Kind.CONTACT, 1))
+    events.append(Event(START + timedelta(hours=9, minutes=2), "H-21", "fridge", Kind.CONTACT, 0))
+    for event in sorted(events, key=lambda e: e.at):
+        watch.observe(event)
+    for k in range(11):  # 06:40 to 10:00 on the second day
+        watch.observe(Event(START + timedelta(days=1, hours=6, minutes=40 + 20 * k), "H-21", "hall", Kind.MOTION, 1))
+    assert watch.exit_trips == {"door": 2}
+    began = START + timedelta(days=1, hours=10)
+    assert watch.threshold(began, "hall").hours == pytest.approx(5 + 10 / 60)
+    assert watch.threshold(began, "fridge").hours == pytest.approx(5 + 10 / 60)
+    assert watch.threshold(began, "door").hours == 8
+
+
 def test_without_learning_the_cold_start_applies_for_ever() -> None:
     """``learn=False`` is a fixed timer (the benchmark compares with 12 h and 24 h ones): nothing the household did
     moves its thresholds, not even in the first days."""
