@@ -160,9 +160,18 @@ class Detection:
         if row is not None:
             return row.reading_id
         # A new partitioning starts where the slowest old cursor stood (at worst re-delivering a little);
-        # a site's first start begins at the present, not at all of history.
+        # a site's first start begins at the present, not at all of history. That start is saved at once: a worker
+        # killed before its first periodic save would otherwise leave the next one to begin at the present again,
+        # past what the first stored and never handed over.
         older = StreamCursor.objects.filter(site_id=self.site_id).order_by("reading_id").first()
-        return older.reading_id if older is not None else _max_reading_id()
+        start = older.reading_id if older is not None else _max_reading_id()
+        row, _created = StreamCursor.objects.get_or_create(
+            site_id=self.site_id,
+            partition=self.partition,
+            partitions=self.partitions,
+            defaults={"reading_id": start, "updated_at": timezone.now()},
+        )
+        return row.reading_id
 
     def save_cursor(self, force: bool = False) -> None:
         now = timezone.now()

@@ -287,6 +287,21 @@ def test_detection_gets_committed_readings_of_its_partition_once_in_order(
 
 
 @pytest.mark.django_db
+def test_a_first_start_is_saved_at_once_so_a_worker_killed_before_its_first_save_loses_nothing(
+    site: Site, devices: dict[str, Device]
+) -> None:
+    """A site's first worker begins at the present. Were that start kept only in memory until the first periodic
+    save, a worker killed after storing a batch but before handing it over (and within that first second) would
+    leave the next one to begin at the present again, past the batch."""
+    Store(site.pk).store([msg("maeul/bed-1", {"kind": "presence", "value": 0})])  # history before the first start
+    Detection(site.pk, 0, 1, [RecordingConsumer(site.pk, 0, 1)])
+    stored = Store(site.pk).store([msg("maeul/bed-1", {"kind": "presence", "value": 1})])  # then killed
+    after_restart = RecordingConsumer(site.pk, 0, 1)
+    Detection(site.pk, 0, 1, [after_restart]).catch_up()
+    assert [r.reading_id for r in after_restart.readings_seen] == [r.reading_id for r in stored.readings]
+
+
+@pytest.mark.django_db
 def test_the_fast_path_hands_over_without_reading_back(
     site: Site, devices: dict[str, Device], django_assert_max_num_queries: Any
 ) -> None:
