@@ -18,7 +18,8 @@ sleep (it follows where the person goes to sleep, or such silences then were nig
 later up than on any night learned, by an allowance: sooner than the silences alone say after a late night, and past
 the ceiling, up to the night ceiling, in homes whose ordinary nights are longer. The way out of the home is learned
 from outings through it (and days out, once seen, are not checked after a day), and appliances' rhythms from their
-plugs' power.
+plugs' power. A silence only part of which every sensor saw (one that reports on a clock went missing while the
+rest of the home was heard) counts only that part (``_hold``): we could not see, which is not the same as stillness.
 
 Alerts carry ``reason`` in English (replay output, logs) and ``reason_code`` with ``reason_params`` for the web
 layer to render in the user's language. Codes and their params (minutes and watts are whole numbers; ``weekday``
@@ -32,6 +33,8 @@ is 0 = Monday; ``part`` is one of nights, mornings, afternoons, evenings):
 - ``temperature_high``, ``temperature_low``: celsius, limit_celsius, device
 - ``battery_low``: device, percent (null when the device only says "low")
 - ``device_offline``: device, silent_minutes
+- ``device_missing``: device, silent_minutes, hold_minutes (an activity sensor that reports on a clock is missing while
+  the rest of the home is heard, and inactivity waits for it: see ``HouseholdWatch._hold``)
 - ``power_unused``: device, unused_minutes, usual_minutes
 - ``power_long_run``: device, watts, run_minutes, usual_minutes
 """
@@ -80,6 +83,14 @@ _BED_EARLY_SPREADS, _BED_SPREAD_LEAST = 2.5, 20
 # hundredth.
 _DAYTIME_FROM, _DAYTIME_UNTIL, _FIRST_DAYS = 7, 19, 14
 _EXIT_TRIPS = 2  # out-and-back silences through one door before it counts as the way out
+# A device heard in this share of the hours it has been watched (two days at least) reports on a clock (Aqara's
+# hourly state, a plug's energy); one that reports only changes (a mat, a flush sensor, a recording's contacts) does
+# not. Such a device silent this long (two missed reports) is missing; it went missing while the home was still
+# heard if another such device reported this long after it last did (not only in the minutes before the whole home
+# fell silent, as it does when the gateway or the power goes, or in a recording cut short).
+_REGULAR_SHARE, _REGULAR_WATCHED_HOURS = 0.8, 48
+_MISSING_AFTER = timedelta(hours=2)
+_HEARD_AFTER = timedelta(hours=1.25)
 
 
 class Event(NamedTuple):  # one per reading replayed: a named tuple is built in a third of a frozen dataclass's time
@@ -127,6 +138,9 @@ class WatchSettings:
     cold_celsius: float = 10.0
     battery_low_percent: float = BATTERY_LOW_PERCENT
     offline_hours: float = OFFLINE_HOURS  # no message from a device this long: we cannot see
+    # An activity sensor that reports on a clock missing while the rest of the home is heard: its silence is not the
+    # person's, and inactivity counts only what every sensor saw, for at most this long a spell (see _hold).
+    missing_hold_hours: float = 12.0
     standby_watts: float = 10.0  # a plug drawing more than this is in use
     timezone: tzinfo | None = None  # local time for learning; default: each reading's own offset
 
@@ -305,6 +319,9 @@ class HouseholdWatch:
     device_first: dict[str, datetime] = field(default_factory=dict)
     device_longest_gap: dict[str, float] = field(default_factory=dict)  # hours
     device_limit: dict[str, timedelta | None] = field(default_factory=dict)  # offline_after, kept up to date
+    device_hours: dict[str, list[int]] = field(default_factory=dict)  # device -> first and last hour heard, hours heard
+    unseen_from: datetime | None = None  # the last spell a device was missing: from its last report...
+    back_at: datetime | None = None  # ...to its return (see _hold)
     detected: dict[str, datetime] = field(default_factory=dict)  # motion sensor -> its last detection
     rest_start: datetime | None = None  # the rest (long silences a few minutes apart) the last silence was part of
     rest_end: datetime | None = None
@@ -314,6 +331,7 @@ class HouseholdWatch:
     # person was up (minutes since that evening's noon), and what the rest followed (see _night)
     nights: dict[int, tuple[int, int, int, list[str]]] = field(default_factory=dict)
     _threshold: tuple[datetime, str, _Threshold] | None = None  # for the current silence: worked out once
+    _held_until: datetime | None = None  # the current silence's inactivity is held back until then at least
     # nights': from when a silence may be sleep (after where the person sleeps, after anywhere else), earliest and
     # latest up (see _sleep_window); where the person sleeps, and whether that tells (see _sleep_places)
     _sleep: tuple[int, int, int, int] | None = None
@@ -379,6 +397,15 @@ class HouseholdWatch:
                     self.device_longest_gap[event.device] = gap
                     grew = True
             self.device_seen[event.device] = at
+            hour = int(at.timestamp()) // 3600
+            hours = self.device_hours.get(event.device)
+            if hours is None:
+                self.device_hours[event.device] = [hour, hour, 1]
+            elif hour > hours[1]:
+                hours[1] = hour
+                hours[2] += 1
+            if previous is not None and at - previous >= _MISSING_AFTER and self._regular(event.device):
+                self.unseen_from, self.back_at, self._held_until = previous, at, None
             if grew:  # the limit moves only while unknown or when the longest gap grows
                 self.device_limit[event.device] = self.offline_after(event.device)
             limit = self.device_limit[event.device]
@@ -456,6 +483,7 @@ class HouseholdWatch:
         self.silences.saw(self.context, self._local(at))
         self.open_causes.discard("inactivity")
         self.open_causes.discard("away")
+        self._held_until = None
 
     def _rest(self, began: datetime, ended: datetime) -> None:
         """A night's long silences with only a few minutes up between them, back where the rest began (visits to the
@@ -761,6 +789,8 @@ class HouseholdWatch:
             threshold = self._threshold
             if threshold is not None and threshold[0] == self.last_activity and threshold[1] == self.context:
                 when = self.last_activity + timedelta(hours=threshold[2].hours)
+                if self._held_until is not None and self._held_until > when:
+                    when = self._held_until
             else:
                 # No threshold is shorter than this: work the silence's own out only if it lasts that long
                 # (most silences do not, and working it out is what costs).
@@ -800,7 +830,11 @@ class HouseholdWatch:
         elif self.last_activity is not None:
             silent = now - self.last_activity
             if silent >= self._soonest and silent >= timedelta(hours=(threshold := self._current_threshold()).hours):
-                alerts += self._inactivity(now, silent, threshold)
+                self._held_until, missing = self._hold(now, threshold.hours)
+                if self._held_until is None:
+                    alerts += self._inactivity(now, silent, threshold)
+                elif missing:
+                    alerts += self._missing(now, missing)
         for device, when in self._offline_due.items():
             if when is not None and now >= when:
                 seen = self.device_seen[device]
@@ -817,6 +851,73 @@ class HouseholdWatch:
                 )
         alerts += self._power_anomalies(now)
         return alerts
+
+    def _regular(self, device: str) -> bool:
+        """Whether the device reports on a clock (see _REGULAR_SHARE)."""
+        hours = self.device_hours.get(device)
+        if hours is None:  # restored from a snapshot that did not keep it: not known yet
+            return False
+        first, last, heard = hours
+        return last - first + 1 >= _REGULAR_WATCHED_HOURS and heard >= _REGULAR_SHARE * (last - first + 1)
+
+    def _hold(self, now: datetime, hours: float) -> tuple[datetime | None, str]:
+        """Until when the inactivity of the silence under way waits because not every sensor saw it (None: they did),
+        and the activity sensor missing now, if that is why. While a sensor that reports on a clock is missing and the
+        rest of the home is heard (a drop-out, a flat battery), the person may be moving where only it would see:
+        the silence counts up to its last report and again from its return. A spell of ``missing_hold_hours`` or
+        more is not held: the sensor was reported when it first held an alert back, and is taken as broken, so the
+        other sensors are what is left to judge by. A sensor that went on reporting into the silence saw that much of
+        it, so a silence it saw long enough is not held, nor is one in which every device stopped at once."""
+        assert self.last_activity is not None
+        limit = timedelta(hours=hours)
+        most = timedelta(hours=self.settings.missing_hold_hours)
+        until: datetime | None = None
+        if (
+            self.back_at is not None
+            and self.unseen_from is not None
+            and self.last_activity < self.back_at
+            and self.back_at - self.unseen_from < most
+        ):
+            blind = self.back_at - max(self.unseen_from, self.last_activity)
+            if now < self.last_activity + limit + blind:
+                until = self.last_activity + limit + blind
+        regular = [(seen, device) for device, seen in self.device_seen.items() if self._regular(device)]
+        missing = [
+            (seen, device)
+            for seen, device in regular
+            if seen - self.last_activity < limit
+            and _MISSING_AFTER <= now - seen < most
+            and any(kind in ACTIVITY_KINDS for kind in self.values.get(device, ()))
+        ]
+        if not missing:
+            return until, ""
+        gone, device = min(missing)
+        heard = max(seen for seen, _device in regular)
+        if heard - gone < _HEARD_AFTER or now - heard >= _MISSING_AFTER:
+            return until, ""
+        end = min(heard + _MISSING_AFTER, gone + most)
+        return (end if until is None else max(until, end)), device
+
+    def _missing(self, now: datetime, device: str) -> list[Alert]:
+        """We cannot see: the sensor whose silence holds inactivity back is reported at once, not at its offline
+        time, so that someone knows the home is not fully watched."""
+        silent = now - self.device_seen[device]
+        return self._raise(
+            f"offline:{device}",
+            "device_offline",
+            now,
+            "device",
+            f"No message from {device} for {duration_text(silent)} while the home's other devices report; "
+            f"inactivity there counts only what every sensor saw until it is back "
+            f"(at most {duration_text(timedelta(hours=self.settings.missing_hold_hours))}).",
+            "device_missing",
+            {
+                "device": device,
+                "silent_minutes": _minutes(_hours(silent)),
+                "hold_minutes": _minutes(self.settings.missing_hold_hours),
+            },
+            device,
+        )
 
     def _inactivity(self, now: datetime, silent: timedelta, threshold: _Threshold) -> list[Alert]:
         assert self.last_activity is not None
@@ -902,6 +1003,8 @@ class HouseholdWatch:
             "device_seen": {d: _iso(t) for d, t in self.device_seen.items()},
             "device_first": {d: _iso(t) for d, t in self.device_first.items()},
             "device_longest_gap": dict(self.device_longest_gap),
+            "device_hours": {d: list(h) for d, h in self.device_hours.items()},
+            "unseen": [_iso(self.unseen_from), _iso(self.back_at)],
             "detected": {d: _iso(t) for d, t in self.detected.items()},
             "rest": [_iso(self.rest_start), _iso(self.rest_end), [self.rest_context] if self.rest_context else []],
             "nights": {str(n): [b, r, u, list(c)] for n, (b, r, u, c) in self.nights.items()},
@@ -953,6 +1056,10 @@ class HouseholdWatch:
             device_seen={d: when(t) for d, t in data["device_seen"].items()},
             device_first={d: when(t) for d, t in data["device_first"].items()},
             device_longest_gap=dict(data["device_longest_gap"]),
+            # Snapshots from before these were kept: the devices' regularity is learned afresh.
+            device_hours={d: list(h) for d, h in data.get("device_hours", {}).items()},
+            unseen_from=_from_iso(data.get("unseen", [None, None])[0]),
+            back_at=_from_iso(data.get("unseen", [None, None])[1]),
             detected={d: when(t) for d, t in data["detected"].items()},
             rest_start=_from_iso(data["rest"][0]),
             rest_end=_from_iso(data["rest"][1]),

@@ -81,6 +81,17 @@ _RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
         _("No message from %(device)s for %(silent)s.")
         % {"device": p.get("device", ""), "silent": duration(p.get("silent_minutes"))}
     ),
+    "device_missing": lambda p: (
+        _(
+            "No message from %(device)s for %(silent)s while the home's other devices report; inactivity there counts "
+            "only what every sensor saw until it is back (at most %(hold)s)."
+        )
+        % {
+            "device": p.get("device", ""),
+            "silent": duration(p.get("silent_minutes")),
+            "hold": duration(p.get("hold_minutes")),
+        }
+    ),
     "device_reported_offline": lambda p: _("%(device)s reports itself offline.") % {"device": p.get("device", "")},
     "power_unused": lambda p: (
         _("%(device)s has not been used for %(unused)s; usually used at least every %(usual)s.")

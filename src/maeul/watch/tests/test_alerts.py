@@ -217,3 +217,17 @@ def test_reason_is_rendered_in_the_readers_language(site: Site, home: Any) -> No
     with translation.override("ko"):
         text = services.reason_text(alert)
     assert "9시간 10분" in text and "수요일" in text
+
+
+def test_a_sensor_holding_inactivity_back_is_explained_in_korean() -> None:
+    from django.utils import translation
+
+    from maeul.watch.reasons import render
+
+    params = {"device": "거실 동작", "silent_minutes": 150, "hold_minutes": 720}
+    with translation.override("ko"):
+        text = render("device_missing", params)
+    assert text == (
+        "집의 다른 기기는 신호를 보내는데 거실 동작에서 2시간 30분 동안 신호가 없습니다. "
+        "돌아올 때까지(최대 12시간) 무활동은 모든 센서가 본 시간만 셉니다."
+    )

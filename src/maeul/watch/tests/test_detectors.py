@@ -611,3 +611,95 @@ def test_in_the_first_days_a_home_that_sees_nothing_at_night_is_checked_only_on_
     alerts = [a for a in run(_one_sensor_days(4)) if a.kind == "inactivity"]
     assert [a.raised_at.date() for a in alerts] == [(START + timedelta(days=1)).date()]
     assert alerts[0].reason_code == "inactivity_cold_start" and alerts[0].reason_params["threshold_minutes"] == 480
+
+
+def _heard_home(
+    days: int, missing: tuple[datetime, datetime] | None, moving_until: datetime, heard: datetime
+) -> list[Event]:
+    """A hall motion sensor and a front-door contact that both report every hour (Aqara's periodic state, here at
+    :17 and :47), and a person seen by the hall sensor every 30-60 minutes from 07:00 to 22:00, each detection ended
+    90 s later, until ``moving_until``. The hall sensor sends nothing during ``missing``; the door's reports stop
+    at ``heard``."""
+    rng = random.Random(5)
+    events: list[Event] = []
+    end = START + timedelta(days=days)
+    for day in range(days):
+        base = START + timedelta(days=day)
+        t = base + timedelta(hours=7, minutes=rng.randint(0, 20))
+        while t < base + timedelta(hours=22) and t < moving_until:
+            events += [
+                Event(t, "H-20", "hall", Kind.MOTION, 1),
+                Event(t + timedelta(seconds=90), "H-20", "hall", Kind.MOTION, 0),
+            ]
+            t += timedelta(minutes=rng.randint(30, 60))
+    t = START + timedelta(minutes=17)
+    while t < end:
+        events.append(Event(t, "H-20", "hall", Kind.MOTION, 0))
+        if t < heard:
+            events.append(Event(t + timedelta(minutes=30), "H-20", "door", Kind.CONTACT, 0))
+        t += timedelta(hours=1)
+    if missing is not None:
+        events = [e for e in events if not (e.device == "hall" and missing[0] <= e.at < missing[1])]
+    return _sorted(iter(events))
+
+
+def test_a_sensor_gone_missing_while_the_rest_of_the_home_is_heard_is_reported_not_taken_for_stillness() -> None:
+    day = START + timedelta(days=8)
+    out, back = day + timedelta(hours=10), day + timedelta(hours=16)
+    until = day + timedelta(hours=23)
+
+    def alerts(events: list[Event]) -> list[Alert]:
+        return [a for a in run(events, until=until) if a.raised_at >= day + timedelta(hours=7)]
+
+    # The hall sensor drops out from 10:00 to 16:00 while the person goes about the day unseen, and the door's
+    # hourly reports go on: no inactivity alert; the sensor is reported as soon as it holds inactivity back.
+    dropout = alerts(
+        _heard_home(10, (out, back), moving_until=START + timedelta(days=10), heard=START + timedelta(days=10))
+    )
+    assert [a.kind for a in dropout] == ["device_offline"]
+    missing = dropout[0]
+    assert (missing.device, missing.severity, missing.reason_code) == ("hall", "device", "device_missing")
+    last_heard = max(e.at for e in _heard_home(10, None, out, out) if e.device == "hall" and e.at < out)
+    assert last_heard + timedelta(hours=2) <= missing.raised_at < back  # two hourly reports missed
+    assert missing.reason.startswith("No message from hall for ") and "other devices report" in missing.reason
+    assert missing.reason_params["hold_minutes"] == 12 * 60
+
+    # The same silence with every device quiet (the gateway gone, a log cut short) is the person's: an alert.
+    quiet = alerts(_heard_home(10, (out, back), moving_until=out, heard=out))
+    assert quiet[0].kind == "inactivity" and quiet[0].raised_at < missing.raised_at + timedelta(hours=1)
+    assert {a.kind for a in quiet[1:]} == {"device_offline"}  # later: the door, silent past its offline time
+
+    # A collapse with both sensors still reporting: found as before.
+    collapse = alerts(_heard_home(10, None, moving_until=out, heard=START + timedelta(days=10)))
+    assert [a.kind for a in collapse] == ["inactivity"] and collapse[0].raised_at == quiet[0].raised_at
+
+    # Collapsed before the drop-out: the silence counts what every sensor saw, before it and from its return.
+    unseen = alerts(_heard_home(10, (out, back), moving_until=out, heard=START + timedelta(days=10)))
+    assert [a.kind for a in unseen] == ["device_offline", "inactivity"]
+    returned = min(e.at for e in _heard_home(10, None, out, out) if e.device == "hall" and e.at >= back)
+    # The collapse above was found a threshold after the last movement; here the part of it the hall sensor saw
+    # (to its last report) counts, and the rest runs from its return.
+    due = returned + (collapse[0].raised_at - last_heard)
+    assert due - timedelta(minutes=5) <= unseen[1].raised_at <= due + timedelta(minutes=5)
+
+    # Live, restarted in the middle of the drop-out: the same alerts.
+    events = _heard_home(10, (out, back), moving_until=START + timedelta(days=10), heard=START + timedelta(days=10))
+    half = next(i for i, e in enumerate(events) if e.at >= out + timedelta(hours=3))
+    whole = _drive(HouseholdWatch("H-20"), events, until)
+    first = HouseholdWatch("H-20")
+    before = _drive(first, events[:half], events[half].at - timedelta(seconds=1))
+    saved = json.loads(json.dumps(first.snapshot()))
+    assert before + _drive(HouseholdWatch.restore("H-20", WatchSettings(), saved), events[half:], until) == whole
+
+
+def test_a_sensor_missing_for_good_holds_inactivity_back_no_longer_than_the_site_allows() -> None:
+    day = START + timedelta(days=8)
+    out = day + timedelta(hours=10)
+    settings = {"*": WatchSettings(missing_hold_hours=5)}
+    # The hall sensor stops for good with the person, the door's reports go on: the silence is found once the sensor
+    # has been missing 5 h, when it is taken as broken.
+    events = _heard_home(10, (out, START + timedelta(days=10)), moving_until=out, heard=START + timedelta(days=10))
+    alerts = [a for a in run(events, settings, until=day + timedelta(hours=23)) if a.raised_at >= out]
+    assert [a.kind for a in alerts] == ["device_offline", "inactivity"] and alerts[0].reason_code == "device_missing"
+    last_heard = max(e.at for e in events if e.device == "hall" and e.at < out)
+    assert last_heard + timedelta(hours=5) <= alerts[1].raised_at < last_heard + timedelta(hours=5, minutes=5)
