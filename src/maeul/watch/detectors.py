@@ -46,7 +46,7 @@ import heapq
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, NamedTuple
 
 from maeul.sensing.adapters import ACTIVITY_KINDS, BATTERY_LOW_PERCENT, OFFLINE_HOURS, Kind
@@ -332,6 +332,7 @@ class HouseholdWatch:
     nights: dict[int, tuple[int, int, int, list[str]]] = field(default_factory=dict)
     _threshold: tuple[datetime, str, _Threshold] | None = None  # for the current silence: worked out once
     _held_until: datetime | None = None  # the current silence's inactivity is held back until then at least
+    _next_hour: dict[str, datetime] = field(default_factory=dict)  # device -> the end of the hour it was last heard in
     # nights': from when a silence may be sleep (after where the person sleeps, after anywhere else), earliest and
     # latest up (see _sleep_window); where the person sleeps, and whether that tells (see _sleep_places)
     _sleep: tuple[int, int, int, int] | None = None
@@ -397,13 +398,16 @@ class HouseholdWatch:
                     self.device_longest_gap[event.device] = gap
                     grew = True
             self.device_seen[event.device] = at
-            hour = int(at.timestamp()) // 3600
-            hours = self.device_hours.get(event.device)
-            if hours is None:
-                self.device_hours[event.device] = [hour, hour, 1]
-            elif hour > hours[1]:
-                hours[1] = hour
-                hours[2] += 1
+            next_hour = self._next_hour.get(event.device)
+            if next_hour is None or at >= next_hour:  # a comparison per reading; the hour's number once an hour
+                hour = int(at.timestamp()) // 3600
+                hours = self.device_hours.get(event.device)
+                if hours is None:
+                    self.device_hours[event.device] = [hour, hour, 1]
+                elif hour > hours[1]:
+                    hours[1] = hour
+                    hours[2] += 1
+                self._next_hour[event.device] = datetime.fromtimestamp((hour + 1) * 3600, UTC)
             if previous is not None and at - previous >= _MISSING_AFTER and self._regular(event.device):
                 self.unseen_from, self.back_at, self._held_until = previous, at, None
             if grew:  # the limit moves only while unknown or when the longest gap grows
@@ -829,7 +833,11 @@ class HouseholdWatch:
                 )
         elif self.last_activity is not None:
             silent = now - self.last_activity
-            if silent >= self._soonest and silent >= timedelta(hours=(threshold := self._current_threshold()).hours):
+            if (
+                "inactivity" not in self.open_causes
+                and silent >= self._soonest
+                and silent >= timedelta(hours=(threshold := self._current_threshold()).hours)
+            ):
                 self._held_until, missing = self._hold(now, threshold.hours)
                 if self._held_until is None:
                     alerts += self._inactivity(now, silent, threshold)
