@@ -408,7 +408,7 @@ class HouseholdWatch:
                     hours[1] = hour
                     hours[2] += 1
                 self._next_hour[event.device] = datetime.fromtimestamp((hour + 1) * 3600, UTC)
-            if previous is not None and at - previous >= _MISSING_AFTER and self._regular(event.device):
+            if previous is not None and at - previous >= _MISSING_AFTER and self._sees_person(event.device):
                 self.unseen_from, self.back_at, self._held_until = previous, at, None
             if grew:  # the limit moves only while unknown or when the longest gap grows
                 self.device_limit[event.device] = self.offline_after(event.device)
@@ -868,6 +868,10 @@ class HouseholdWatch:
         first, last, heard = hours
         return last - first + 1 >= _REGULAR_WATCHED_HOURS and heard >= _REGULAR_SHARE * (last - first + 1)
 
+    def _sees_person(self, device: str) -> bool:
+        """An activity sensor that reports on a clock: its missing spells are what the hold is about."""
+        return self._regular(device) and any(kind in ACTIVITY_KINDS for kind in self.values.get(device, ()))
+
     def _hold(self, now: datetime, hours: float) -> tuple[datetime | None, str]:
         """Until when the inactivity of the silence under way waits because not every sensor saw it (None: they did),
         and the activity sensor missing now, if that is why. While a sensor that reports on a clock is missing and the
@@ -893,9 +897,7 @@ class HouseholdWatch:
         missing = [
             (seen, device)
             for seen, device in regular
-            if seen - self.last_activity < limit
-            and _MISSING_AFTER <= now - seen < most
-            and any(kind in ACTIVITY_KINDS for kind in self.values.get(device, ()))
+            if seen - self.last_activity < limit and _MISSING_AFTER <= now - seen < most and self._sees_person(device)
         ]
         if not missing:
             return until, ""
