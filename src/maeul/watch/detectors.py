@@ -870,7 +870,10 @@ class HouseholdWatch:
 
     def _sees_person(self, device: str) -> bool:
         """An activity sensor that reports on a clock: its missing spells are what the hold is about."""
-        return self._regular(device) and any(kind in ACTIVITY_KINDS for kind in self.values.get(device, ()))
+        return self._regular(device) and self._senses_activity(device)
+
+    def _senses_activity(self, device: str) -> bool:
+        return any(kind in ACTIVITY_KINDS for kind in self.values.get(device, ()))
 
     def _hold(self, now: datetime, hours: float) -> tuple[datetime | None, str]:
         """Until when the inactivity of the silence under way waits because not every sensor saw it (None: they did),
@@ -897,7 +900,9 @@ class HouseholdWatch:
         missing = [
             (seen, device)
             for seen, device in regular
-            if seen - self.last_activity < limit and _MISSING_AFTER <= now - seen < most and self._sees_person(device)
+            if seen - self.last_activity < limit
+            and _MISSING_AFTER <= now - seen < most
+            and self._senses_activity(device)
         ]
         if not missing:
             return until, ""
