@@ -385,7 +385,9 @@ class HouseholdWatch:
     def observe(self, event: Event) -> list[Alert]:
         alerts: list[Alert] = []
         at = event.at
-        if event.device:
+        # A device's report carries several readings at one time (a climate sensor's temperature, humidity, battery…):
+        # what the report says about the device is taken from its first reading only.
+        if event.device and self.device_seen.get(event.device) != at:
             if self.open_causes:
                 self.open_causes.discard(f"offline:{event.device}")
             previous = self.device_seen.get(event.device)

@@ -155,13 +155,13 @@ class LiveWatch:
     def _observe(
         self, household_id: int, device: str, kind: Kind, value: float, at: datetime, raise_alerts: bool = True
     ) -> None:
-        watch = self._watch(household_id)
-        alerts = watch.observe(detectors.Event(at, str(household_id), device, kind, value))
+        watch = self.watches.get(household_id) or self._watch(household_id)
+        alerts = watch.observe(detectors.Event(at, watch.household, device, kind, value))
         previous = self.through.get(household_id)
         if previous is None or at > previous:
             self.through[household_id] = at
         self.dirty.add(household_id)
-        if raise_alerts:
+        if raise_alerts and alerts:
             self._raise(household_id, alerts)
 
     def _raise(self, household_id: int, alerts: Iterable[detectors.Alert]) -> None:
