@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db.models import Sum
 from paho.mqtt.enums import MQTTErrorCode
 
 from maeul.accounts import services as accounts
@@ -171,6 +172,16 @@ def test_acknowledged_only_after_commit_and_a_redelivery_is_dropped(
     finally:
         stop.set()
         thread.join()
+    # The second worker acknowledged them: the same session gets nothing again.
+    thread, stop = run_in_thread(Worker(config, options, consumers=[]))
+    try:
+        wait_for(lambda: _connected(site), what="the third worker to subscribe")
+        time.sleep(1)  # a redelivery comes as soon as the session resumes
+    finally:
+        stop.set()
+        thread.join()
+    duplicates = IngestCounter.objects.filter(site=site, outcome="duplicate").aggregate(n=Sum("messages"))["n"]
+    assert duplicates == 20
     assert sorted(_stored_values()) == list(range(20))
 
 
