@@ -385,12 +385,12 @@ class HouseholdWatch:
     def observe(self, event: Event) -> list[Alert]:
         alerts: list[Alert] = []
         at = event.at
+        previous = self.device_seen.get(event.device) if event.device else None
         # A device's report carries several readings at one time (a climate sensor's temperature, humidity, battery…):
         # what the report says about the device is taken from its first reading only.
-        if event.device and self.device_seen.get(event.device) != at:
+        if event.device and previous != at:
             if self.open_causes:
                 self.open_causes.discard(f"offline:{event.device}")
-            previous = self.device_seen.get(event.device)
             grew = previous is None or self.device_limit.get(event.device) is None
             if previous is None:
                 self.device_first[event.device] = at
