@@ -8,7 +8,8 @@ import io
 import json
 import random
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -277,6 +278,25 @@ def test_replay_names_the_bad_line(tmp_path, row: str, message: str) -> None:  #
     with pytest.raises(CommandError) as exc:
         call_command("replay", str(log), out=str(tmp_path / "o.jsonl"), stderr=io.StringIO())
     assert "line 2" in str(exc.value) and message in str(exc.value)
+
+
+def test_a_log_mixing_offsets_replays_as_the_same_instants() -> None:
+    """Timestamps written with different offsets are the same instants: a log with every other row in UTC replays to
+    the alerts of the same log written all in Korean time, once the household's time zone is configured."""
+    events = _sorted(routine(10, random.Random(3), "H-8"))
+
+    def log(stamps: list[datetime]) -> list[Event]:
+        pairs = zip(stamps, events, strict=True)
+        rows = "".join(f"{at.isoformat()},H-8,{e.device},{e.kind.value},{e.value}\n" for at, e in pairs)
+        return list(replay.read_events(io.StringIO("timestamp,household,device,kind,value\n" + rows)))
+
+    plain = log([e.at for e in events])
+    mixed = log([e.at.astimezone(UTC) if i % 2 else e.at for i, e in enumerate(events)])
+    settings = {"H-8": WatchSettings(timezone=ZoneInfo("Asia/Seoul"))}
+    until = events[-1].at + timedelta(days=1)
+    expected = list(run(plain, settings, until=until))
+    assert any(a.kind == "inactivity" for a in expected)
+    assert list(run(mixed, settings, until=until)) == expected
 
 
 def test_replay_refuses_events_out_of_order() -> None:
