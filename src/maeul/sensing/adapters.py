@@ -130,7 +130,9 @@ def _timestamp(key: str, value: Any) -> datetime:
         except ValueError:
             parsed = None
         if parsed is not None and parsed.tzinfo is not None:
-            return parsed
+            # The same instant in UTC: the time received, and readings read back from the database, are in UTC too,
+            # and datetimes that share one tzinfo compare ten times faster (the detectors compare them often).
+            return parsed.astimezone(UTC)
     raise Malformed(f"{key}: expected ISO 8601 with an offset or epoch milliseconds, got {value!r}")
 
 

@@ -67,6 +67,7 @@ def test_null_values_are_skipped_and_last_seen_is_the_reading_time() -> None:
     parsed = adapters.parse("zigbee2mqtt/bedroom", _bytes(body), NOW)
     assert _values(parsed) == {Kind.MOTION: 1.0}
     assert parsed.readings[0].at == datetime(2026, 11, 25, 0, 29, 58, tzinfo=UTC)
+    assert parsed.readings[0].at.tzinfo is UTC  # as the time received: compared without converting
     epoch = adapters.parse("zigbee2mqtt/bedroom", b'{"occupancy": false, "last_seen": 1764030598000}', NOW)
     assert epoch.readings[0].at == datetime.fromtimestamp(1764030598, UTC)
 
