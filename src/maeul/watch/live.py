@@ -155,7 +155,7 @@ class LiveWatch:
     def _observe(
         self, household_id: int, device: str, kind: Kind, value: float, at: datetime, raise_alerts: bool = True
     ) -> None:
-        watch = self.watches.get(household_id) or self._watch(household_id)
+        watch = self._watch(household_id)
         alerts = watch.observe(detectors.Event(at, watch.household, device, kind, value))
         previous = self.through.get(household_id)
         if previous is None or at > previous:
