@@ -38,6 +38,13 @@ class SiteSettings(BaseModel):
         le=48,
         description="The same for a silence that is a household's usual night, once its nights are learned",
     )
+    inactivity_missing_sensor_hold_hours: float = Field(
+        12.0,
+        ge=0,
+        le=48,
+        description="While one activity sensor is missing and the rest of the home reports, inactivity counts only "
+        "what every sensor saw, for a spell of at most this long (0: never wait for a missing sensor)",
+    )
     office_hours_start: int = Field(9, ge=0, le=23, description="Office hours on working days begin (hour)")
     office_hours_end: int = Field(
         18, ge=1, le=24, description="Office hours end (hour); outside them, the on-call roster is reached"

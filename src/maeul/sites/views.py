@@ -27,6 +27,9 @@ class SettingsForm(forms.Form):
     inactivity_night_ceiling_hours = forms.FloatField(
         label=gettext_lazy("Longest wait without activity at night, once a household's nights are learned (hours)")
     )
+    inactivity_missing_sensor_hold_hours = forms.FloatField(
+        label=gettext_lazy("Wait for a missing sensor before an inactivity alert, at most (hours; 0: never)")
+    )
     office_hours_start = forms.IntegerField(label=gettext_lazy("Office hours begin (hour)"), min_value=0, max_value=23)
     office_hours_end = forms.IntegerField(label=gettext_lazy("Office hours end (hour)"), min_value=1, max_value=24)
     round_the_clock_contact_name = forms.CharField(

@@ -45,6 +45,7 @@ def base_settings(site: Site) -> detectors.WatchSettings:
         cold_start_hours=min(s.inactivity_alert_hours, s.inactivity_ceiling_hours),
         ceiling_hours=s.inactivity_ceiling_hours,
         night_ceiling_hours=s.inactivity_night_ceiling_hours,
+        missing_hold_hours=s.inactivity_missing_sensor_hold_hours,
         heat_celsius=s.indoor_heat_alert_celsius,
         cold_celsius=s.indoor_cold_alert_celsius,
         timezone=KST,

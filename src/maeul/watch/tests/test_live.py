@@ -6,12 +6,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import override_settings
 from django.utils import timezone
 
+from maeul.conftest import actor_of
 from maeul.sensing.adapters import Kind
 from maeul.sensing.models import Device, IngestWorker
 from maeul.sensing.stream import StoredReading
+from maeul.sites import services as sites
 from maeul.sites.models import Site
 from maeul.watch.escalation import KST
 from maeul.watch.live import LiveWatch
@@ -95,6 +98,20 @@ def test_silence_raises_inactivity_on_the_clock_and_a_restart_continues(
     again = LiveWatch(site.pk)
     again.tick(later + timedelta(minutes=5))
     assert Alert.objects.count() == 1
+
+
+def test_the_sites_inactivity_settings_reach_every_households_detectors(site: Site, site_admin: User) -> None:
+    sites.update_settings(
+        actor_of(site_admin),
+        site,
+        {
+            "inactivity_ceiling_hours": 10,
+            "inactivity_night_ceiling_hours": 14,
+            "inactivity_missing_sensor_hold_hours": 0,
+        },
+    )
+    base = LiveWatch(site.pk).base
+    assert (base.ceiling_hours, base.night_ceiling_hours, base.missing_hold_hours) == (10, 14, 0)
 
 
 def test_blind_ingestion_raises_one_system_alert_and_holds_back_inactivity(
