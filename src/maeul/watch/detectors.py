@@ -12,10 +12,11 @@ device, or under way then), between a floor and the site's ceiling; for the firs
 applies (by day no longer than the household's longest daytime silence at home so far allows, at night as long as a
 night already was in homes that see nothing at night), and the learned one takes over from it gradually. A night's rest
 (with visits to the toilet and back to bed) is learned whole, and so is the household's sleep: when its nights begin
-and when the person is up. A silence begun between 90 minutes before the usual bedtimes (after anything but where
-the person sleeps, no earlier than a robust spread of bedtimes allows) and the latest rising that may be the night's
-sleep (it follows where the person goes to sleep, or such silences then were nights) is unusual once the person is
-later up than on any night learned, by an allowance: sooner than the silences alone say after a late night, and past
+and when the person is up (until a week of nights is learned, a silence begun off the bed mat every night so far began
+on is not a night's, at any hour). A silence begun between 90 minutes before the usual bedtimes (after anything but
+where the person sleeps, no earlier than a robust spread of bedtimes allows) and the latest rising that may be the
+night's sleep (it follows where the person goes to sleep, or such silences then were nights) is unusual once the person
+is later up than on any night learned, by an allowance: sooner than the silences alone say after a late night, and past
 the ceiling, up to the night ceiling, in homes whose ordinary nights are longer. The way out of the home is learned
 from outings through it (and days out, once seen, are not checked after a day), and appliances' rhythms from their
 plugs' power. A silence only part of which every sensor saw (one that reports on a clock went missing while the
@@ -73,6 +74,7 @@ _NIGHT_FROM, _NIGHT_UNTIL, _NIGHT_ENDS = 19, 4, 7
 _NIGHT_SHORTEST, _NIGHT_LONGEST = 3, 20  # a night's rest, hours; longer is someone away (in a home without motion)
 _BACK_TO_BED = 2.0  # hours: a silence this long begun before 07:00 is sleep, not sitting still after getting up
 _NIGHTS = 7  # nights learned before they say when the person is asleep: a week, so that weekends' lie-ins are seen
+_PLACE_NIGHTS = 2  # nights learned before where they began says where the person sleeps
 _BED_EARLY_MINUTES = 90  # a silence begun this much before the earliest bedtime learned may still be a night's sleep
 # ...after where the person goes to sleep; after anywhere else no earlier than this many spreads of the bedtimes (the
 # median absolute deviation, scaled to a standard deviation, at least _BED_SPREAD_LEAST minutes) before their median:
@@ -250,10 +252,18 @@ class _Silences:
                 if remaining > under_way[bucket]:
                     under_way[bucket] = remaining
 
-    def usual(self, context: str, began: datetime, ahead: int = _EARLY_MINUTES, own: bool = True) -> tuple[float, bool]:
+    def usual(
+        self,
+        context: str,
+        began: datetime,
+        ahead: int = _EARLY_MINUTES,
+        own: bool = True,
+        leave_out: frozenset[str] = frozenset(),
+    ) -> tuple[float, bool]:
         """The longest silence usually beginning at ``began`` (local) or up to ``ahead`` minutes later, and
         whether it was learned after this context: once the context has been seen on a few days around this hour,
-        its own silences say (even when all were short; unless not ``own``), else the silences after any device."""
+        its own silences say (even when all were short; unless not ``own``), else the silences after any device
+        (but those in ``leave_out``)."""
         if self._cover is None:
             self._cover = {}
             for start, hours, after in self.past:
@@ -262,12 +272,16 @@ class _Silences:
         by_hour = self.seen.get(context, {})
         days = sum(by_hour.get((began.hour + d) % 24, [0, 0])[1] for d in (-1, 0, 1))
         key = context if own and days >= _SEEN_DAYS else _ANY
-        lines = self._cover.get(key)
-        if lines is None:
-            return 0.0, key == context
-        begun, under_way = lines
-        later = max(begun[(bucket + k) % _BUCKETS] for k in range(max(ahead, 0) // _BUCKET_MINUTES + 1))
-        return max(later, under_way[bucket]), key == context
+        if key == _ANY and leave_out:
+            chosen = [lines for after, lines in self._cover.items() if after != _ANY and after not in leave_out]
+        else:
+            chosen = [self._cover[key]] if key in self._cover else []
+        ahead_buckets = range(max(ahead, 0) // _BUCKET_MINUTES + 1)
+        longest = 0.0
+        for begun, under_way in chosen:
+            later = max(begun[(bucket + k) % _BUCKETS] for k in ahead_buckets)
+            longest = max(longest, later, under_way[bucket])
+        return longest, key == context
 
 
 @dataclass
@@ -664,24 +678,37 @@ class HouseholdWatch:
         s = self.settings
         local = self._local(began)
         learned_days = (began - self.silences.first_day).days if self.silences.first_day else 0
-        night = local.hour >= 20 or local.hour < 4
-        cold_start = min(s.cold_start_night_hours if night else s.cold_start_hours, s.ceiling_hours)
         if not s.learn:
-            return _Threshold(cold_start, None, "")
+            night = local.hour >= 20 or local.hour < 4
+            return _Threshold(min(s.cold_start_night_hours if night else s.cold_start_hours, s.ceiling_hours), None, "")
+        places, place_tells = self._sleep_places()
+        # Every night so far began after where the person sleeps (the bed mat, the bedroom), and this silence follows
+        # somewhere else: whatever the hour, it is not a night's rest beginning, until a week of nights says when
+        # one may begin elsewhere (see _sleep_window).
+        not_a_night = (
+            place_tells
+            and all(place.startswith("on:") for place in places)
+            and context not in places
+            and self._sleep_window() is None
+        )
+        night = (local.hour >= 20 or local.hour < 4) and not not_a_night
+        cold_start = min(s.cold_start_night_hours if night else s.cold_start_hours, s.ceiling_hours)
         if (
             1 <= learned_days < _FIRST_DAYS
-            and _DAYTIME_FROM <= local.hour < _DAYTIME_UNTIL
+            and (_DAYTIME_FROM <= local.hour < _DAYTIME_UNTIL or not_a_night)
             and not self._may_be_way_out(context)
         ):
             # An hour's own silences are few in the first days, but the household's days already say something: a
             # daytime silence far longer than any so far at home at any hour is unusual before the cold start's
             # fixed time. Not after what may be the way out (any door until it is learned): that may be the first
             # long day out. For the same reason silences after it are left out of the comparison: an afternoon out
-            # says nothing about how long the person sits still at home.
+            # says nothing about how long the person sits still at home. A silence that is not a night is compared
+            # with the daytime ones and those at any hour after anywhere but where the person sleeps.
             by_day = (
                 hours
                 for at, hours, after in self.silences.past
-                if _DAYTIME_FROM <= at.hour < _DAYTIME_UNTIL and not self._may_be_way_out(after)
+                if (_DAYTIME_FROM <= at.hour < _DAYTIME_UNTIL or (not_a_night and after not in places))
+                and not self._may_be_way_out(after)
             )
             longest = max(by_day, default=0.0)
             cold_start = min(cold_start, max(longest * 2 * s.margin + s.slack_hours, s.floor_hours))
@@ -694,7 +721,6 @@ class HouseholdWatch:
                 cold_start = min(s.night_ceiling_hours, longest_night * s.margin + s.slack_hours)
             return _Threshold(cold_start, None, "")
         sleep = self._sleep_window()
-        places, place_tells = self._sleep_places()
         # Where the person's nights do not begin after one place (the last room before bed varies), what a silence
         # followed says nothing about whether it is the night: in the night's hours, the silences after any place.
         own = place_tells or context in places or not (local.hour >= _NIGHT_FROM or local.hour < _NIGHT_UNTIL)
@@ -705,7 +731,8 @@ class HouseholdWatch:
             if _since_noon(local) < bed:
                 # Before the person's bedtimes: the nights begun later are not what this silence is compared with.
                 ahead = min(ahead, bed - _since_noon(local) - _BUCKET_MINUTES)
-        hours, by_context = self.silences.usual(context, local, ahead, own)
+        # Not a night: the silences after where the person sleeps (the nights) are not what it is compared with.
+        hours, by_context = self.silences.usual(context, local, ahead, own, places if not_a_night else frozenset())
         after = context if by_context else ""
         learned, ceiling = hours * s.margin + s.slack_hours, s.ceiling_hours
         if sleep is not None:
@@ -735,13 +762,15 @@ class HouseholdWatch:
 
     def _sleep_places(self) -> tuple[frozenset[str], bool]:
         """Where the person goes to sleep (what a third of the nights' rests or more began after: the bedroom PIR,
-        the bed mat, the only PIR), and whether that tells the night from other silences: four nights in five or more
-        began after one place (with a bed mat, nearly all; when the last room before bed varies, none does)."""
+        the bed mat, the only PIR), and whether that tells the night from other silences: of two nights or more, four
+        in five or more began after one place (with a bed mat, nearly all; when the last room before bed varies, none
+        does)."""
         if self._places is None:
             nights = [n for n in self.nights.values() if n[1] and n[3]]
             began_after = Counter(after[0] for *_times, after in nights)
             places = frozenset(c for c, n in began_after.items() if n * 3 >= len(nights))
-            self._places = (places, max(began_after.values(), default=0) * 5 >= len(nights) * 4)
+            tells = len(nights) >= _PLACE_NIGHTS and max(began_after.values(), default=0) * 5 >= len(nights) * 4
+            self._places = (places, tells)
         return self._places
 
     def _sleep_window(self) -> tuple[int, int, int, int] | None:

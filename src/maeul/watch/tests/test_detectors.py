@@ -320,6 +320,49 @@ def test_before_learning_a_silence_begun_at_bedtime_is_allowed_a_night() -> None
     assert alert.reason == "No activity for 11 h; no usual pattern learned yet for Mondays evenings."
 
 
+def _bed_mat_days(days: int, household: str = "H-24") -> list[Event]:
+    """Up at 07:00 off the bed mat, about the living room every 20 minutes with a pause from 12:45 to 14:00, the
+    kitchen at 19:00, on the bed mat at 21:45 until the morning."""
+    events = []
+    for day in range(days):
+        base = START + timedelta(days=day)
+        events.append(Event(base + timedelta(hours=7), household, "bed", Kind.PRESENCE, 0))
+        t = base + timedelta(hours=7, minutes=5)
+        while t < base + timedelta(hours=21, minutes=40):
+            if base + timedelta(hours=13) < t < base + timedelta(hours=14):
+                t = base + timedelta(hours=14)
+            room = "kitchen" if base + timedelta(hours=19) <= t < base + timedelta(hours=19, minutes=30) else "living"
+            events.append(Event(t, household, room, Kind.MOTION, 1))
+            t += timedelta(minutes=20)
+        events.append(Event(base + timedelta(hours=21, minutes=45), household, "bed", Kind.PRESENCE, 1))
+    return events
+
+
+def test_in_the_first_week_a_silence_off_the_bed_mat_is_not_taken_for_the_night() -> None:
+    """Once two nights began on the bed mat, a silence at 21:00 after the kitchen is judged like a daytime one (the
+    longest pause at home, 1 h 15 min, at twice the margin and the slack: 4 h 7 min), not given the night's 11 h; on
+    the bed mat it still is. After one night that is not yet known."""
+    events = _bed_mat_days(6)
+    watch = HouseholdWatch("H-24", WatchSettings(cold_start_hours=8, cold_start_night_hours=11))
+    evening = [START + timedelta(days=day, hours=21) for day in range(6)]
+    thresholds = []
+    for event in events:
+        if evening and event.at >= evening[0]:
+            began = evening.pop(0)
+            thresholds.append((watch.threshold(began, "kitchen").hours, watch.threshold(began, "on:bed").hours))
+        watch.observe(event)
+    assert thresholds[1] == (11, 11)  # one night learned
+    assert thresholds[2] == (pytest.approx(1.25 * 2 * 1.25 + 1), 11)  # two nights, both begun on the bed mat
+    # Learned days on, still before a week of nights: the kitchen's evening is compared with the silences after
+    # anywhere but the bed, not with the nights.
+    assert all(kitchen < 4.2 and on_bed == 12 for kitchen, on_bed in thresholds[3:])  # the ceiling on the bed mat
+    collapse = START + timedelta(days=4, hours=21)
+    cut = [e for e in events if e.at < collapse] + [Event(collapse, "H-24", "kitchen", Kind.MOTION, 1)]
+    settings = {"*": WatchSettings(cold_start_hours=8, cold_start_night_hours=11)}
+    (alert,) = [a for a in run(cut, settings, until=collapse + timedelta(hours=12)) if a.raised_at > collapse]
+    assert alert.kind == "inactivity" and alert.raised_at - collapse < timedelta(hours=4)
+
+
 def _drive(watch: HouseholdWatch, events: list[Event], until: datetime) -> list[Alert]:
     """A live worker's loop: tick whenever something falls due, observe each reading."""
     alerts: list[Alert] = []
