@@ -731,8 +731,13 @@ class HouseholdWatch:
             if _since_noon(local) < bed:
                 # Before the person's bedtimes: the nights begun later are not what this silence is compared with.
                 ahead = min(ahead, bed - _since_noon(local) - _BUCKET_MINUTES)
-        # Not a night: the silences after where the person sleeps (the nights) are not what it is compared with.
-        hours, by_context = self.silences.usual(context, local, ahead, own, places if not_a_night else frozenset())
+        # Not a night: the silences after where the person sleeps (the nights) are not what it is compared with. Nor,
+        # at home, the silences after what may be the way out (as in the first days): an outing, or the first trip
+        # away before the way out is learned, says nothing about how long the person sits still at home.
+        leave_out = places if not_a_night else frozenset()
+        if not self._may_be_way_out(context):
+            leave_out = leave_out | {after for after in self.values if self._may_be_way_out(after)}
+        hours, by_context = self.silences.usual(context, local, ahead, own, leave_out)
         after = context if by_context else ""
         learned, ceiling = hours * s.margin + s.slack_hours, s.ceiling_hours
         if sleep is not None:

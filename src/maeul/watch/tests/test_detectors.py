@@ -363,6 +363,36 @@ def test_in_the_first_week_a_silence_off_the_bed_mat_is_not_taken_for_the_night(
     assert alert.kind == "inactivity" and alert.raised_at - collapse < timedelta(hours=4)
 
 
+def test_a_trip_away_before_the_way_out_is_learned_does_not_make_long_silences_at_home_usual() -> None:
+    """About the hall every 20 minutes from 07:00 to 22:00 (a pause from 12:45 to 14:00); on the second day out of
+    the front door at 10:00 and back two days later, before the door is known as the way out, so the trip is learned
+    as a 55-hour silence after the door. A collapse in the bathroom (seen for the first time) on day 9 is compared
+    with the silences at home, not with the trip: found in hours, not at the 12 h ceiling."""
+    events = []
+    for day in range(10):
+        base = START + timedelta(days=day)
+        if day in (1, 2, 3):
+            if day == 1:
+                events.append(Event(base + timedelta(hours=10), "H-25", "front door", Kind.CONTACT, 1))
+                events.append(Event(base + timedelta(hours=10, minutes=1), "H-25", "front door", Kind.CONTACT, 0))
+            if day == 3:
+                events.append(Event(base + timedelta(hours=17), "H-25", "front door", Kind.CONTACT, 1))
+                events.append(Event(base + timedelta(hours=17, minutes=1), "H-25", "front door", Kind.CONTACT, 0))
+            continue
+        t = base + timedelta(hours=7)
+        while t < base + timedelta(hours=22):
+            if base + timedelta(hours=13) < t < base + timedelta(hours=14):
+                t = base + timedelta(hours=14)
+            events.append(Event(t, "H-25", "hall", Kind.MOTION, 1))
+            t += timedelta(minutes=20)
+    collapse = START + timedelta(days=9, hours=10)
+    events = [e for e in events if e.at < collapse] + [Event(collapse, "H-25", "bathroom", Kind.MOTION, 1)]
+    alerts = [a for a in run(events, until=collapse + timedelta(hours=12)) if a.kind == "inactivity"]
+    assert any(a.raised_at < START + timedelta(days=3) for a in alerts)  # the trip itself was checked
+    (alert,) = [a for a in alerts if a.raised_at > collapse]
+    assert alert.raised_at - collapse < timedelta(hours=4)
+
+
 def _drive(watch: HouseholdWatch, events: list[Event], until: datetime) -> list[Alert]:
     """A live worker's loop: tick whenever something falls due, observe each reading."""
     alerts: list[Alert] = []
