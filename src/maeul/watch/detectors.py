@@ -682,9 +682,9 @@ class HouseholdWatch:
             night = local.hour >= 20 or local.hour < 4
             return _Threshold(min(s.cold_start_night_hours if night else s.cold_start_hours, s.ceiling_hours), None, "")
         places, place_tells = self._sleep_places()
-        # Every night so far began after where the person sleeps (the bed mat, the bedroom), and this silence follows
-        # somewhere else: whatever the hour, it is not a night's rest beginning, until a week of nights says when
-        # one may begin elsewhere (see _sleep_window).
+        # Every night so far began on a pressed mat (the bed), and this silence follows somewhere else: whatever the
+        # hour, it is not a night's rest beginning, until a week of nights says when one may begin elsewhere (see
+        # _sleep_window). Only a mat says the person lay down; a bedroom sensor or the last room seen does not.
         not_a_night = (
             place_tells
             and all(place.startswith("on:") for place in places)
