@@ -39,6 +39,7 @@ test-postgres: $(STAMP) system-packages
 
 lint: $(STAMP)
 	$(BIN)/ruff check src benchmarks
+	$(BIN)/ruff format --check src benchmarks
 	$(BIN)/mypy
 
 bench: $(STAMP)

@@ -483,9 +483,7 @@ def submit_report(
         )
     if actor is not None and (data.reporter_name or data.reporter_phone or data.reporter_email):
         audit.log(actor, AuditAction.CREATE, REPORTER, object_id=report.pk, site_id=site.pk, area_code=area.code)
-    _event(
-        "hazard.reported", report, actor, {"category": category.code, "source": source, "photos": len(cleaned)}, now
-    )
+    _event("hazard.reported", report, actor, {"category": category.code, "source": source, "photos": len(cleaned)}, now)
     return report
 
 
