@@ -31,16 +31,26 @@ class SiteOut(Schema):
 
 
 class SiteSettingsPatch(Schema):
-    """Any subset of the settings; the merged document is validated as a whole."""
+    """Any subset of the settings (every field of ``SiteSettings``); the merged document is validated as a whole."""
 
     inactivity_alert_hours: float | None = None
     escalation_minutes: list[int] | None = None
+    inactivity_ceiling_hours: float | None = None
+    inactivity_night_ceiling_hours: float | None = None
+    inactivity_missing_sensor_hold_hours: float | None = None
+    office_hours_start: int | None = None
+    office_hours_end: int | None = None
+    round_the_clock_contact_name: str | None = None
+    round_the_clock_contact_phone: str | None = None
     indoor_heat_alert_celsius: float | None = None
     indoor_cold_alert_celsius: float | None = None
     vulnerability_categories: list[str] | None = None
     audit_retention_days: int | None = None
     personal_data_retention_days: int | None = None
     check_in_reminder_days: int | None = None
+    hazard_target_days: int | None = None
+    hazard_contact_retention_days: int | None = None
+    hazard_duplicate_radius_m: int | None = None
 
 
 def _site(request: HttpRequest, site_id: int, resource: Resource, action: Action) -> Site:

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from pydantic import ValidationError
 
+from maeul.accounts import services as accounts
 from maeul.audit.models import AuditEntry
 from maeul.conftest import actor_of, signed_in
 from maeul.events.models import DomainEvent
 from maeul.sites import services
+from maeul.sites.api import SiteSettingsPatch
 from maeul.sites.settings_schema import SiteSettings
 
 pytestmark = pytest.mark.django_db
@@ -60,3 +63,21 @@ def test_sites_are_created_with_their_current_eup_myeon_dong(site) -> None:  # t
     assert "1111051500" in codes and "1111051000" not in codes  # abolished 청운동 is not part of it
     with pytest.raises(services.SiteError, match="not current"):
         services.create_site("x", "x", "1111000000", 2, area_codes=["4183025000"])
+
+
+def test_the_api_can_change_every_setting_and_checks_the_whole(site, site_admin) -> None:  # type: ignore[no-untyped-def]
+    assert set(SiteSettingsPatch.model_fields) == set(SiteSettings.model_fields)
+    client = Client()
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {accounts.issue_api_token(site_admin, 'test').plaintext}"}
+    url = f"/api/v1/sites/{site.pk}/settings"
+    changed = client.patch(url, {"inactivity_missing_sensor_hold_hours": 6}, content_type="application/json", **auth)
+    assert changed.status_code == 200 and changed.json()["inactivity_missing_sensor_hold_hours"] == 6
+    refused = client.patch(
+        url,
+        {"inactivity_ceiling_hours": 20, "inactivity_night_ceiling_hours": 16},
+        content_type="application/json",
+        **auth,
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["detail"] == "the night ceiling cannot be shorter than the ceiling"
+    assert services.settings_of(site).inactivity_ceiling_hours == 12
