@@ -44,7 +44,6 @@ class SiteSettingsPatch(Schema):
     round_the_clock_contact_phone: str | None = None
     indoor_heat_alert_celsius: float | None = None
     indoor_cold_alert_celsius: float | None = None
-    vulnerability_categories: list[str] | None = None
     audit_retention_days: int | None = None
     personal_data_retention_days: int | None = None
     check_in_reminder_days: int | None = None

@@ -11,15 +11,6 @@ from maeul.protection.phone import checked_phone
 # PIPA: access records of systems holding sensitive data are kept at least two years.
 AUDIT_RETENTION_FLOOR_DAYS = 730
 
-DEFAULT_VULNERABILITY_CATEGORIES = [
-    "older_living_alone",
-    "disability",
-    "chronic_illness",
-    "financial_crisis",
-    "bedridden",
-    "dementia",
-]
-
 
 class SiteSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -57,7 +48,6 @@ class SiteSettings(BaseModel):
     )
     indoor_heat_alert_celsius: float = Field(32.0, ge=20, le=45)
     indoor_cold_alert_celsius: float = Field(10.0, ge=-10, le=25)
-    vulnerability_categories: list[str] = Field(default_factory=lambda: list(DEFAULT_VULNERABILITY_CATEGORIES))
     audit_retention_days: int = Field(AUDIT_RETENTION_FLOOR_DAYS, ge=AUDIT_RETENTION_FLOOR_DAYS, le=3650)
     personal_data_retention_days: int = Field(
         1825, ge=30, le=3650, description="Days a moved, deceased or withdrawn household's personal data is kept"
@@ -81,16 +71,6 @@ class SiteSettings(BaseModel):
         if any(b <= a for a, b in pairwise(value)):
             raise ValueError("steps must be strictly increasing")
         return value
-
-    @field_validator("vulnerability_categories")
-    @classmethod
-    def _categories(cls, value: list[str]) -> list[str]:
-        cleaned = [v.strip() for v in value if v.strip()]
-        if len(set(cleaned)) != len(cleaned):
-            raise ValueError("categories must not repeat")
-        if not cleaned:
-            raise ValueError("at least one category is needed")
-        return cleaned
 
     @field_validator("round_the_clock_contact_phone")
     @classmethod

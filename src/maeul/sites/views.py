@@ -38,7 +38,6 @@ class SettingsForm(forms.Form):
     round_the_clock_contact_phone = forms.CharField(label=gettext_lazy("24-hour duty line"), required=False)
     indoor_heat_alert_celsius = forms.FloatField(label=gettext_lazy("Indoor heat alert (°C)"))
     indoor_cold_alert_celsius = forms.FloatField(label=gettext_lazy("Indoor cold alert (°C)"))
-    vulnerability_categories = forms.CharField(label=gettext_lazy("Vulnerability categories (comma-separated)"))
     audit_retention_days = forms.IntegerField(label=gettext_lazy("Keep access records (days, at least 730)"))
     personal_data_retention_days = forms.IntegerField(
         label=gettext_lazy("Keep personal data after a household leaves (days)")
@@ -49,7 +48,6 @@ class SettingsForm(forms.Form):
 def _as_form(values: SiteSettings) -> dict[str, object]:
     data = values.model_dump()
     data["escalation_minutes"] = ", ".join(str(m) for m in values.escalation_minutes)
-    data["vulnerability_categories"] = ", ".join(values.vulnerability_categories)
     return data
 
 
@@ -66,7 +64,6 @@ def site_settings(request: HttpRequest) -> HttpResponse:
         except ValueError:
             form.add_error("escalation_minutes", _("Enter whole minutes separated by commas, e.g. 15, 30, 60."))
         else:
-            values["vulnerability_categories"] = str(values["vulnerability_categories"]).split(",")
             try:
                 services.update_settings(Actor.from_request(request, principal), site, values)
             except ValidationError as exc:
