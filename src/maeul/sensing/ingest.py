@@ -27,6 +27,7 @@ from django.utils import timezone
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from maeul.sensing.models import IngestWorker
+from maeul.sensing.mqtt_client import BulkClient
 from maeul.sensing.store import BatchResult, Message, Prepared, Store, prune_delivery_keys
 from maeul.sensing.stream import Detection, StreamConsumer
 
@@ -109,11 +110,11 @@ class Worker:
 
     # --- MQTT (network thread) --------------------------------------------------------------------------------
 
-    def _client(self) -> mqtt.Client:
+    def _client(self) -> BulkClient:
         # MQTT 3.1.1 with a persistent session (clean_session=False), also when sharing: Mosquitto, EMQX, HiveMQ and
         # VerneMQ accept $share/ from 3.1.1 clients, and paho's MQTT 5 path (a properties object decoded for every
         # message) halved a worker's rate (docs/decisions/0011-ingestion.md).
-        client = mqtt.Client(
+        client = BulkClient(
             CallbackAPIVersion.VERSION2,
             client_id=self.options.client_id,
             protocol=MQTTProtocolVersion.MQTTv311,
@@ -210,9 +211,8 @@ class Worker:
         if result is None:
             return  # stopping with the database away: the broker keeps the messages
         generation = self._generation
-        for message_generation, message, _at in items:
-            if message_generation == generation and message.qos > 0:
-                self.client.ack(message.mid, message.qos)
+        # Subscribed at QoS 1, so nothing arrives at QoS 2; a QoS 0 message has nothing to acknowledge.
+        self.client.ack_all(m.mid for g, m, _at in items if g == generation and m.qos == 1)
         self.stored_messages += len(items)
         self.last_message_at = items[-1][2]
         try:

@@ -57,6 +57,11 @@ from maeul.sensing.adapters import ACTIVITY_KINDS, BATTERY_LOW_PERCENT, OFFLINE_
 # getting up): Zigbee2MQTT repeats a closed door's state with each battery report, which is no one's doing.
 _CHANGE_ONLY_KINDS = frozenset({Kind.SWITCH})
 CRITICAL_KINDS = {Kind.SOS: "sos", Kind.SMOKE: "smoke", Kind.GAS: "gas"}
+# What the detectors read a value of. Other readings (humidity, illuminance, a cell's voltage…) only say that their
+# device reported; about half of a Zigbee2MQTT report's readings, so they stop there.
+_WATCHED_KINDS = frozenset(
+    {*CRITICAL_KINDS, *ACTIVITY_KINDS, Kind.POWER, Kind.TEMPERATURE, Kind.BATTERY, Kind.BATTERY_LOW}
+)
 _WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 _BUCKET_MINUTES = 10
 # Shorter silences cannot lift a threshold off the floor (2 h) with the slack (1 h) and even the widest margin
@@ -356,6 +361,7 @@ class HouseholdWatch:
     _soonest_delta: timedelta = timedelta(0)
     _offline_due: dict[str, datetime | None] = field(default_factory=dict)  # device -> seen + limit, if not open
     _plugs_changed: int = 0  # counts what may move a power cause's time (see _power_due)
+    _power_provisional: bool = True  # a plug was within its learning days when _power_due was last worked out
     _power_cache: tuple[tuple[int, datetime | None], list[tuple[datetime, str, _Plug, float]]] | None = None
 
     def _local(self, at: datetime) -> datetime:
@@ -434,6 +440,8 @@ class HouseholdWatch:
             self._offline_due[event.device] = at + limit if limit is not None else None
         if self.silences.first_day is None:
             self.silences.first_day = at
+        if event.kind not in _WATCHED_KINDS:
+            return alerts
         if event.kind == Kind.MOTION:
             self.has_motion = True
         last_values = self.values.setdefault(event.device, {})
@@ -449,8 +457,7 @@ class HouseholdWatch:
             if event.kind == Kind.MOTION and event.value >= 1:
                 self.detected[event.device] = event.at
         elif event.kind == Kind.POWER:
-            alerts += self._power(event)
-            self._plugs_changed += 1
+            self._power(event)
         elif event.kind == Kind.TEMPERATURE:
             alerts += self._temperature(event)
         elif event.kind in (Kind.BATTERY, Kind.BATTERY_LOW):
@@ -576,7 +583,7 @@ class HouseholdWatch:
             and self.exit_trips.get(self.door_device, 0) >= _EXIT_TRIPS
         )
 
-    def _power(self, event: Event) -> list[Alert]:
+    def _power(self, event: Event) -> None:
         """A plug's appliance switched on counts as activity; its runs and the gaps between uses are learned."""
         at, device = event.at, event.device
         plug = self.plugs.get(device)
@@ -584,9 +591,15 @@ class HouseholdWatch:
         if plug is None:
             # Its first report: if already on, the run is timed from now; it is not anyone's doing now.
             self.plugs[device] = _Plug(first=at, watts=event.value, on_since=at if on else None)
-            return []
+            self._plugs_changed += 1
+            return
         plug.watts = event.value
+        # A plug reports its watts often (every few seconds while they change). Only switching on or off moves when
+        # a power cause is due, or the report itself while a plug is still within its learning days.
+        if self._power_provisional:
+            self._plugs_changed += 1
         if on and plug.on_since is None:
+            self._plugs_changed += 1
             plug.on_since = at
             if plug.last_on is not None:
                 plug.gaps = [*plug.gaps[-29:], _hours(at - plug.last_on)]
@@ -594,12 +607,12 @@ class HouseholdWatch:
             self.open_causes.discard(f"power_unused:{device}")
             self._activity(event)
         elif not on and plug.on_since is not None:
+            self._plugs_changed += 1
             plug.runs = [*plug.runs[-29:], _hours(at - plug.on_since)]
             plug.on_since = None
             if plug.last_on is None:  # it was on when first seen: its use is known from now
                 plug.last_on = at
             self.open_causes.discard(f"power_long:{device}")
-        return []
 
     def _power_limits(self, plug: _Plug, now: datetime) -> tuple[float | None, float | None]:
         """Hours of continuous use, and of no use, past which the plug's appliance is unusual (None: not learned).
@@ -614,7 +627,8 @@ class HouseholdWatch:
 
     def _power_due(self) -> list[tuple[datetime, str, _Plug, float]]:
         """When each plug's power causes not yet open would become due: (time, cause, plug, usual hours). Worked
-        out again only when a plug reported, a power cause opened or closed, or the person went out or came in."""
+        out again only when a plug was first seen or switched on or off, a power cause opened or closed, or the person
+        went out or came in; and at each report while a plug is within its learning days (see _power)."""
         key = (self._plugs_changed, self.away_since)
         if self._power_cache is None or self._power_cache[0] != key:
             self._power_cache = (key, self._work_out_power_due())
@@ -622,9 +636,14 @@ class HouseholdWatch:
 
     def _work_out_power_due(self) -> list[tuple[datetime, str, _Plug, float]]:
         due: list[tuple[datetime, str, _Plug, float]] = []
+        learning = timedelta(days=self.settings.learn_days)
+        self._power_provisional = False
         for device, plug in self.plugs.items():
             # Learned as of its last report, so that next_due and tick agree between reports.
-            run_limit, gap_limit = self._power_limits(plug, self.device_seen.get(device, plug.first))
+            now = self.device_seen.get(device, plug.first)
+            if now - plug.first < learning:
+                self._power_provisional = True  # its next report may be the one that makes it learned
+            run_limit, gap_limit = self._power_limits(plug, now)
             if plug.on_since is not None and run_limit is not None and f"power_long:{device}" not in self.open_causes:
                 due.append((plug.on_since + timedelta(hours=run_limit), f"power_long:{device}", plug, max(plug.runs)))
             if (

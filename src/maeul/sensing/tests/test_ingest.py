@@ -150,7 +150,7 @@ def test_acknowledged_only_after_commit_and_a_redelivery_is_dropped(
     options = default_options(site.pk, site.slug)
     config = BrokerConfig.from_url(broker.url)
     crashing = Worker(config, options, consumers=[])
-    crashing.client.ack = lambda mid, qos: MQTTErrorCode.MQTT_ERR_SUCCESS  # type: ignore[method-assign]
+    crashing.client.ack_all = lambda mids: MQTTErrorCode.MQTT_ERR_SUCCESS  # type: ignore[method-assign]
     thread, stop = run_in_thread(crashing)
     try:
         wait_for(lambda: _connected(site), what="the worker to subscribe")
