@@ -252,11 +252,10 @@ class Worker:
                     batch = [
                         self.store.prepare(Message(m.topic, bytes(m.payload), at, bool(m.dup))) for _g, m, at in items
                     ]
-                    handoff.put((items, batch))
+                    _hand_over(handoff, (items, batch), storer)
         finally:
             self._stopping.set()  # the network thread takes nothing more; what it took unstored is redelivered
-            if storer.is_alive():
-                handoff.put(None)
+            _hand_over(handoff, None, storer)
             storer.join()
             self.client.disconnect()  # after the last acknowledgements, which paho sends first
             self.client.loop_stop()
@@ -315,6 +314,22 @@ class Worker:
             except DatabaseError:
                 log.exception("could not record the stop")
             connection.close()
+
+
+def _hand_over(
+    handoff: queue.Queue[tuple[list[Received], list[Prepared]] | None],
+    job: tuple[list[Received], list[Prepared]] | None,
+    storer: threading.Thread,
+) -> None:
+    """Put a job for the storing thread, unless that thread has ended (it failed): then the job is dropped, not
+    acknowledged, and the broker delivers it again. A plain put would wait for ever on a dead thread, and the worker
+    would neither store nor stop."""
+    while storer.is_alive():
+        try:
+            handoff.put(job, timeout=0.5)
+            return
+        except queue.Full:
+            continue
 
 
 def default_options(site_id: int, site_slug: str, **given: Any) -> WorkerOptions:

@@ -235,6 +235,59 @@ def test_a_worker_with_a_full_inbox_stops_at_once_and_loses_nothing(
     assert sorted(_stored_values()) == list(range(count))
 
 
+def test_a_worker_whose_storing_thread_fails_exits_and_loses_nothing(
+    broker: BrokerHandle, database: dict[str, str], homes: tuple[Site, list[int]], tmp_path: Path
+) -> None:
+    """The storing thread fails while batches keep coming: the worker must end with the error (so the service
+    manager restarts it), not wait for ever to hand over the next batch, and the next worker stores everything."""
+    site, (household, *_rest) = homes
+    _device(site, household, Protocol.GENERIC, "counter")
+    options = dataclasses.replace(default_options(site.pk, site.slug), batch_size=5)
+    config = BrokerConfig.from_url(broker.url)
+    failing = Worker(config, options, consumers=[])
+    commit = failing.store.commit_resilient
+    batches = 0
+
+    def commit_then_fail(batch: Any) -> Any:
+        nonlocal batches
+        batches += 1
+        if batches > 3:
+            time.sleep(0.5)  # the main thread fills the hand-over meanwhile
+            raise RuntimeError("a bug in the storing thread")
+        return commit(batch)
+
+    failing.store.commit_resilient = commit_then_fail  # type: ignore[method-assign]
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            failing.run(threading.Event())
+        except BaseException as exc:  # what the worker ends with is what the test checks
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    count = 200
+    wait_for(lambda: _connected(site), what="the worker to subscribe")
+    publisher = Publisher(broker.url)
+    for i in range(count):
+        publisher.publish("maeul/counter", {"kind": "temperature", "value": i})
+    publisher.wait_all()
+    publisher.close()
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "the worker neither stored nor stopped"
+    assert [str(e) for e in errors] == ["a bug in the storing thread"]
+    assert 0 < Reading.objects.count() < count
+    thread, stop = run_in_thread(Worker(config, options, consumers=[]))
+    try:
+        wait_for(lambda: Reading.objects.count() >= count, what="the rest from the broker")
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        thread.join()
+    assert sorted(_stored_values()) == list(range(count))
+
+
 def _publish_counter(publisher: Publisher, topic: str, count: int, timed: bool, pace: float) -> threading.Thread:
     base = datetime(2026, 11, 25, tzinfo=UTC)
 
