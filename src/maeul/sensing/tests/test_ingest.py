@@ -154,11 +154,7 @@ def test_acknowledged_only_after_commit_and_a_redelivery_is_dropped(
     thread, stop = run_in_thread(crashing)
     try:
         wait_for(lambda: _connected(site), what="the worker to subscribe")
-        publisher = Publisher(broker.url)
-        for i in range(20):
-            publisher.publish("maeul/counter", {"kind": "temperature", "value": i})
-        publisher.wait_all()
-        publisher.close()
+        _publish_counter_values(broker.url, 20)
         wait_for(lambda: Reading.objects.count() == 20, what="20 readings")
     finally:
         stop.set()
@@ -212,11 +208,7 @@ def test_a_worker_with_a_full_inbox_stops_at_once_and_loses_nothing(
     count = 400
     try:
         wait_for(lambda: _connected(site), what="the worker to subscribe")
-        publisher = Publisher(broker.url)
-        for i in range(count):
-            publisher.publish("maeul/counter", {"kind": "temperature", "value": i})
-        publisher.wait_all()
-        publisher.close()
+        _publish_counter_values(broker.url, count)
         wait_for(lambda: Reading.objects.count() >= 20, what="the first batches")
     finally:
         stop.set()
@@ -262,16 +254,21 @@ def test_a_worker_whose_storing_thread_fails_exits_and_loses_nothing(
     thread.start()
     count = 200
     wait_for(lambda: _connected(site), what="the worker to subscribe")
-    publisher = Publisher(broker.url)
-    for i in range(count):
-        publisher.publish("maeul/counter", {"kind": "temperature", "value": i})
-    publisher.wait_all()
-    publisher.close()
+    _publish_counter_values(broker.url, count)
     thread.join(timeout=30)
     assert not thread.is_alive(), "the worker neither stored nor stopped"
     assert [str(e) for e in errors] == ["a bug in the storing thread"]
     assert 0 < Reading.objects.count() < count
     _next_worker_stores_every_message_once(config, options, count)
+
+
+def _publish_counter_values(url: str, count: int) -> None:
+    """Values 0..count-1 to the generic counter device, each confirmed by the broker (QoS 1)."""
+    publisher = Publisher(url)
+    for i in range(count):
+        publisher.publish("maeul/counter", {"kind": "temperature", "value": i})
+    publisher.wait_all()
+    publisher.close()
 
 
 def _next_worker_stores_every_message_once(config: BrokerConfig, options: WorkerOptions, count: int) -> None:
@@ -430,11 +427,7 @@ def test_the_worker_runs_on_the_embedded_broker(
         thread, stop = run_in_thread(Worker(BrokerConfig.from_url(broker.url), default_options(site.pk, site.slug), []))
         try:
             wait_for(lambda: _connected(site), what="the worker to subscribe")
-            publisher = Publisher(broker.url)
-            for i in range(100):
-                publisher.publish("maeul/counter", {"kind": "temperature", "value": i})
-            publisher.wait_all()
-            publisher.close()
+            _publish_counter_values(broker.url, 100)
             wait_for(lambda: Reading.objects.count() == 100, what="100 readings")
         finally:
             stop.set()
