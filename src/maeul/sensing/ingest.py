@@ -27,12 +27,12 @@ from django.utils import timezone
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from maeul.sensing.models import IngestWorker
-from maeul.sensing.mqtt_client import BulkClient
+from maeul.sensing.mqtt_client import BulkClient, Delivery
 from maeul.sensing.store import BatchResult, Message, Prepared, Store, prune_delivery_keys
 from maeul.sensing.stream import Detection, StreamConsumer
 
 log = logging.getLogger("maeul.sensing.ingest")
-Received = tuple[int, mqtt.MQTTMessage, datetime]  # (connection generation, message, time received)
+Received = tuple[int, Delivery, datetime]  # (connection generation, message, time received)
 
 HEARTBEAT_SECONDS = 5.0
 TICK_SECONDS = 1.0
@@ -115,6 +115,7 @@ class Worker:
         # VerneMQ accept $share/ from 3.1.1 clients, and paho's MQTT 5 path (a properties object decoded for every
         # message) halved a worker's rate (docs/decisions/0011-ingestion.md).
         client = BulkClient(
+            self._on_delivery,
             CallbackAPIVersion.VERSION2,
             client_id=self.options.client_id,
             protocol=MQTTProtocolVersion.MQTTv311,
@@ -129,7 +130,6 @@ class Worker:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_subscribe = self._on_subscribe
-        client.on_message = self._on_message
         return client
 
     def _on_connect(self, client: mqtt.Client, _u: Any, flags: Any, reason: Any, _p: Any) -> None:
@@ -151,7 +151,7 @@ class Worker:
         if reason.is_failure:
             log.warning("disconnected from the broker (%s); reconnecting", reason)
 
-    def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
+    def _on_delivery(self, message: Delivery) -> None:
         # Backpressure: while the inbox is full the network thread waits, so the socket is not read and the broker
         # keeps the rest. (Mosquitto 2.0.11 does not hold to max_inflight_messages once acknowledgements flow.)
         # Once stopping, nothing more is taken (not acknowledged: the broker delivers it again). Checked before each
@@ -249,9 +249,7 @@ class Worker:
             while not stop.is_set() and storer.is_alive():
                 items = self._collect(idle_seconds=0.1)
                 if items:
-                    batch = [
-                        self.store.prepare(Message(m.topic, bytes(m.payload), at, bool(m.dup))) for _g, m, at in items
-                    ]
+                    batch = [self.store.prepare(Message(m.topic, m.payload, at, m.dup)) for _g, m, at in items]
                     _hand_over(handoff, (items, batch), storer)
         finally:
             self._stopping.set()  # the network thread takes nothing more; what it took unstored is redelivered
