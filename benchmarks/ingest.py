@@ -9,8 +9,9 @@ and ``--devices`` Zigbee2MQTT devices (motion, door, climate, plug), starts Mosq
 1. **Sustained**: publishes at ``--rate`` messages/s for ``--seconds`` (QoS 1, from a pre-encoded raw MQTT client so
    the publisher is not the limit), with an SOS press (``action: emergency`` carrying its publish time as
    ``last_seen``) from a different household every ``--sos-every`` seconds. Reports messages committed per second,
-   readings handed to the consumer, the SOS publish-to-consumer latency (and publish-to-alert when
-   ``maeul.watch.live.LiveWatch`` runs too, with ``--live-watch``), the worker's CPU and peak RSS.
+   whether ingestion kept up (everything committed within a second of the last publish), readings handed to the
+   consumer, the SOS publish-to-consumer latency (and publish-to-alert when ``maeul.watch.live.LiveWatch`` runs too,
+   with ``--live-watch``), the worker's CPU and peak RSS.
 2. **Ceiling**: with the worker stopped, a burst of ``--burst`` messages is received by a bare ``mosquitto_sub``
    (timed), while the worker's persistent session queues the same burst; the worker is started again and the time
    to drain it is measured. The ratio of the two rates says how close ingestion gets to the broker itself.
@@ -544,6 +545,11 @@ def report(
         f"  end to end (all committed): {sustained.published / sustained.drained_seconds:,.0f} msg/s over "
         f"{sustained.drained_seconds:.1f} s"
     )
+    # Kept up: everything committed within a second of the last publish (checked every 0.2 s). The end-to-end rate
+    # alone cannot show it at --rate 10000: it counts that last second too.
+    lag = sustained.drained_seconds - sustained.publish_seconds
+    kept_up = lag <= 1
+    print(f"  last message committed {lag:.1f} s after the last publish: {'kept up' if kept_up else 'fell behind'}")
     print(
         f"  SOS publish → consumer: n={len(sos)} p50 {statistics.median(sos) * 1000:.0f} ms, "
         f"p99 {percentile(sos, 0.99) * 1000:.0f} ms, max {max(sos) * 1000:.0f} ms"
@@ -565,10 +571,11 @@ def report(
     print(f"  worker / mosquitto_sub: {drain_rate / sub_rate:.2f}")
     # A worker stopped between a commit and its hand-off hands those readings over when it starts again.
     print(f"readings, both phases: {stored_readings:,} stored, {handed:,} handed to detection")
-    ok = sustained.published / sustained.drained_seconds >= 10_000
+    ok = kept_up and sustained.published / sustained.publish_seconds >= 0.99 * 10_000
     p99 = percentile(sos, 0.99) if sos else float("inf")
     print(
-        f"targets: ≥ 10,000 msg/s {'met' if ok else 'MISSED'}; SOS p99 < 1 s {'met' if p99 < 1 else 'MISSED'}; "
+        f"targets: kept up with ≥ 10,000 msg/s {'met' if ok else 'MISSED'}; "
+        f"SOS p99 < 1 s {'met' if p99 < 1 else 'MISSED'}; "
         f"RSS < 300 MB {'met' if sustained.peak_rss < 300 * 2**20 else 'MISSED'}"
     )
 
