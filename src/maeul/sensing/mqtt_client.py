@@ -62,8 +62,8 @@ class BulkClient(mqtt.Client):
         if start == 2 or len(packet) < end:
             raise MalformedPacket("PUBLISH without a topic or cut short")  # paho drops the connection
         mid = _uint16.unpack_from(packet, start)[0] if qos else 0
-        # Brokers refuse topics that are not UTF-8 (MQTT 3.1.1 §1.5.3); one that slipped through is kept, with
-        # replacement characters, as a dead letter rather than stopping the worker.
+        # Brokers refuse topics that are not UTF-8 (MQTT 3.1.1 §1.5.3); one that slipped through goes on, with
+        # replacement characters, to be kept like any message no device claims, rather than stopping the worker.
         topic = packet[2:start].decode("utf-8", "replace")
         self.on_delivery(Delivery(topic, bytes(packet[end:]), qos, mid, bool(command & 0x08)))
         if qos == 1 and not self._manual_ack:

@@ -106,7 +106,7 @@ def test_a_delivery_carries_the_quality_of_service_the_identifier_and_a_redelive
     assert sock.sent == b""  # acknowledged by ack_all once stored, never on arrival
 
 
-def test_a_topic_that_is_not_utf8_is_delivered_to_be_kept_as_a_dead_letter() -> None:
+def test_a_topic_that_is_not_utf8_is_delivered_with_replacement_characters() -> None:
     sock = _ScriptedSocket([_publish(b"tele/\xff/SENSOR", b"{}", 3)])
     client, received = _client(sock)
     _read_all(client, sock)
