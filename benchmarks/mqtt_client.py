@@ -2,21 +2,21 @@
 
     python benchmarks/mqtt_client.py [--messages 69000] [--runs 2]
 
-Starts Mosquitto with Maeul's settings on a free port, queues ``--messages`` Zigbee2MQTT motion reports at QoS 1 for
-a persistent session while it is away, then connects a client as ``maeul ingest`` does (MQTT 3.1.1, manual
-acknowledgements) and receives the burst: the network thread puts each message on a queue, the main thread takes
-batches of up to 500, reads each message's topic, payload and redelivery flag, and acknowledges the batch (paho: one
-``ack`` a message; ``BulkClient``: ``ack_all``). Prints the CPU time of this process per message and the rate,
-for each client in turn, ``--runs`` times. Nothing is parsed or stored: `benchmarks/store_path.py` measures that and
-`benchmarks/ingest.py` everything together.
+Starts Mosquitto with Maeul's settings on a free port and queues ``--messages`` Zigbee2MQTT reports at QoS 1 (the
+motion, door, climate and plug payloads of `benchmarks/ingest.py`) for a persistent session while it is away. Then
+it connects a client as ``maeul ingest`` does (MQTT 3.1.1, manual acknowledgements) and receives the burst: the
+network thread puts each message on a queue, the main thread takes batches of up to 500, reads each message's topic,
+payload and redelivery flag, and acknowledges the batch (paho: one ``ack`` a message; ``BulkClient``: ``ack_all``).
+Prints the CPU time of this process per message and the rate, for each client in turn, ``--runs`` times. Nothing is
+parsed or stored: `benchmarks/store_path.py` measures that and `benchmarks/ingest.py` everything together.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import queue
 import random
+import sys
 import tempfile
 import threading
 import time
@@ -28,6 +28,10 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from maeul.sensing.broker import free_port, start_broker
 from maeul.sensing.mqtt_client import BulkClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ingest import KINDS, payload_for
 
 TOPIC = "zigbee2mqtt/#"
 BATCH = 500
@@ -53,17 +57,11 @@ def queue_burst(port: int, client_id: str, messages: int, rng: random.Random) ->
     publisher.on_connect = lambda *_: connected.set()
     publisher.connect("127.0.0.1", port)
     publisher.loop_start()
-    connected.wait(10)
+    if not connected.wait(10):
+        raise SystemExit("the publisher could not connect")
     for i in range(messages):
-        body = {
-            "battery": 87,
-            "illuminance_lux": rng.randint(0, 500),
-            "linkquality": rng.randint(30, 255),
-            "occupancy": rng.random() < 0.5,
-            "voltage": 3005,
-            "device_temperature": 24,
-        }
-        info = publisher.publish(f"zigbee2mqtt/home {i % 1000}/motion", json.dumps(body), qos=1)
+        kind = KINDS[i % len(KINDS)]
+        info = publisher.publish(f"zigbee2mqtt/home {i % 1000}/{kind}", payload_for(kind, rng), qos=1)
         if i % 5000 == 4999 or i == messages - 1:
             info.wait_for_publish(60)  # paho's packet identifiers wrap at 65,535: keep fewer in flight
     publisher.disconnect()
@@ -123,21 +121,26 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     port = free_port()
-    broker = start_broker(Path(tempfile.mkdtemp(prefix="maeul-bench-mqtt-")), port=port)
-    try:
-        print(f"{args.messages:,} queued Zigbee2MQTT messages at QoS 1, acknowledged in batches of {BATCH}")
-        for run in range(1, args.runs + 1):
-            for name, bulk in (("paho Client", False), ("BulkClient", True)):
-                client_id = f"bench-{run}-{int(bulk)}"
-                queue_burst(port, client_id, args.messages, rng)
-                cpu, wall = receive(port, client_id, args.messages, bulk)
-                print(
-                    f"  run {run} {name:<12} {cpu / args.messages * 1e6:5.1f} µs of CPU a message,"
-                    f" {args.messages / wall:9,.0f} messages/s"
-                )
-    finally:
-        broker.stop()
+    with tempfile.TemporaryDirectory(prefix="maeul-bench-mqtt-") as workdir:
+        broker = start_broker(Path(workdir), port=port)
+        try:
+            _measure(port, args.messages, args.runs, rng)
+        finally:
+            broker.stop()
     return 0
+
+
+def _measure(port: int, messages: int, runs: int, rng: random.Random) -> None:
+    print(f"{messages:,} queued Zigbee2MQTT messages at QoS 1, acknowledged in batches of {BATCH}")
+    for run in range(1, runs + 1):
+        for name, bulk in (("paho Client", False), ("BulkClient", True)):
+            client_id = f"bench-{run}-{int(bulk)}"
+            queue_burst(port, client_id, messages, rng)
+            cpu, wall = receive(port, client_id, messages, bulk)
+            print(
+                f"  run {run} {name:<12} {cpu / messages * 1e6:5.1f} µs of CPU a message,"
+                f" {messages / wall:9,.0f} messages/s"
+            )
 
 
 if __name__ == "__main__":
