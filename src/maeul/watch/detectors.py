@@ -21,6 +21,9 @@ the ceiling, up to the night ceiling, in homes whose ordinary nights are longer.
 from outings through it (and days out, once seen, are not checked after a day), and appliances' rhythms from their
 plugs' power. A silence only part of which every sensor saw (one that reports on a clock went missing while the
 rest of the home was heard) counts only that part (``_hold``): we could not see, which is not the same as stillness.
+Where the person's nights begin in the dark, an evening silence in a room whose motion sensor still measures a lamp
+well into it is not taken for the night: it is unusual once it outlasts the evenings' silences there with the light on
+(``_LIT_AFTER``).
 
 Alerts carry ``reason`` in English (replay output, logs) and ``reason_code`` with ``reason_params`` for the web
 layer to render in the user's language. Codes and their params (minutes and watts are whole numbers; ``weekday``
@@ -29,6 +32,8 @@ is 0 = Monday; ``part`` is one of nights, mornings, afternoons, evenings):
 - ``inactivity_cold_start``: silent_minutes, threshold_minutes, weekday, part
 - ``inactivity_learned``: silent_minutes, usual_minutes, weekday, part, after_device ("" when learned from the hour
   alone), in_bed (true when the silence began on a pressed bed or seat mat)
+- ``inactivity_lit``: silent_minutes, usual_minutes, weekday, part, after_device (the light still on where the person
+  was last seen)
 - ``away_too_long``: out_minutes, door_device
 - ``sos``, ``smoke``, ``gas``: device
 - ``temperature_high``, ``temperature_low``: celsius, limit_celsius, device
@@ -57,10 +62,11 @@ from maeul.sensing.adapters import ACTIVITY_KINDS, BATTERY_LOW_PERCENT, OFFLINE_
 # getting up): Zigbee2MQTT repeats a closed door's state with each battery report, which is no one's doing.
 _CHANGE_ONLY_KINDS = frozenset({Kind.SWITCH})
 CRITICAL_KINDS = {Kind.SOS: "sos", Kind.SMOKE: "smoke", Kind.GAS: "gas"}
-# What the detectors read a value of. Other readings (humidity, illuminance, a cell's voltage…) only say that their
-# device reported; about half of a Zigbee2MQTT report's readings, so they stop there.
+# What the detectors read a value of (illuminance: whether a light was left on, see _LIT_AFTER). Other readings
+# (humidity, a cell's voltage…) only say that their device reported; about half of a Zigbee2MQTT report's readings,
+# so they stop there.
 _WATCHED_KINDS = frozenset(
-    {*CRITICAL_KINDS, *ACTIVITY_KINDS, Kind.POWER, Kind.TEMPERATURE, Kind.BATTERY, Kind.BATTERY_LOW}
+    {*CRITICAL_KINDS, *ACTIVITY_KINDS, Kind.POWER, Kind.TEMPERATURE, Kind.BATTERY, Kind.BATTERY_LOW, Kind.ILLUMINANCE}
 )
 _WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 _BUCKET_MINUTES = 10
@@ -98,6 +104,18 @@ _EXIT_TRIPS = 2  # out-and-back silences through one door before it counts as th
 _REGULAR_SHARE, _REGULAR_WATCHED_HOURS = 0.8, 48
 _MISSING_AFTER = timedelta(hours=2)
 _HEARD_AFTER = timedelta(hours=1.25)
+# The light left on. A motion sensor that measures light (Aqara's, with every report and its hourly one) says whether
+# the room where the person was last seen is still lit this long into a silence: by then a lamp switched off on the
+# way to bed is off, and what the sensor reads is the lamp left burning or the dark. Lit is a lamp near the sensor
+# (Aqara reads tens to hundreds of lux under one; a dark room at night, a few). Silences begun from 17:00 to 04:00
+# are learned lit or dark. Once a week of nights began dark, and the person has sat still under that light on a few
+# evenings (so that how long is known), an evening silence begun in the possible night and lit at every report is not
+# the night's sleep until it outlasts those spells with the light on.
+_LIT_AFTER = timedelta(minutes=30)
+_LIT_LUX = 20.0
+_LIGHT_FROM, _LIGHT_UNTIL = 5 * 60, 16 * 60  # minutes since noon: 17:00 and 04:00
+_LIT_BEFORE = 14 * 60  # ...and only a silence begun before 02:00: later, a room lit at dawn is the sun
+_DARK_NIGHTS, _LIT_EVENINGS = 7, 3
 
 
 class Event(NamedTuple):  # one per reading replayed: a named tuple is built in a third of a frozen dataclass's time
@@ -312,6 +330,7 @@ class _Threshold:
     hours: float
     usual: float | None  # the learned usual silence, None in the cold start
     after_device: str  # "" when learned from the hour alone
+    lit: bool = False  # judged as a silence with the light left on (see _LIT_AFTER)
 
 
 @dataclass
@@ -350,6 +369,14 @@ class HouseholdWatch:
     # evening's ordinal -> (bed, rest, up, contexts): when the night's rest began and how long it lasted, when the
     # person was up (minutes since that evening's noon), and what the rest followed (see _night)
     nights: dict[int, tuple[int, int, int, list[str]]] = field(default_factory=dict)
+    # The light where the silence under way began, measured well into it (see _LIT_AFTER): lit at every report
+    # (True), dark at one (False), not measured yet (None), and the last report lit while it was; the evening
+    # silences' spells with the light on, as (local start, hours, context); and the evenings (ordinals) whose night
+    # began in the dark.
+    silence_lit: bool | None = None
+    lit_until: datetime | None = None
+    lit_silences: list[tuple[datetime, float, str]] = field(default_factory=list)
+    dark_nights: set[int] = field(default_factory=set)
     _threshold: tuple[datetime, str, _Threshold] | None = None  # for the current silence: worked out once
     _held_until: datetime | None = None  # the current silence's inactivity is held back until then at least
     _next_hour: dict[str, datetime] = field(default_factory=dict)  # device -> the end of the hour it was last heard in
@@ -462,7 +489,42 @@ class HouseholdWatch:
             alerts += self._temperature(event)
         elif event.kind in (Kind.BATTERY, Kind.BATTERY_LOW):
             alerts += self._battery(event)
+        elif event.kind == Kind.ILLUMINANCE:
+            self._light(event)
         return alerts
+
+    def _light(self, event: Event) -> None:
+        """The light where the person was last seen, from the first report well into the silence on (see
+        _LIT_AFTER): lit while every report is, dark from the first that is not."""
+        if (
+            self.silence_lit is False
+            or event.device != self.context
+            or self.last_activity is None
+            or self.away_since is not None
+            or event.at - self.last_activity < _LIT_AFTER
+        ):
+            return
+        lit = event.value >= _LIT_LUX
+        if lit:
+            self.lit_until = event.at
+        if lit is not self.silence_lit:
+            self.silence_lit = lit
+            self._threshold = None  # the silence's threshold is worked out again
+
+    def _learn_light(self, began: datetime, hours: float) -> None:
+        """File an evening or night silence that ended: how long it went on with the light on (to the last report
+        lit before any dark one), or, if it began in the dark and lasted a night, as a night begun in the dark
+        (``began`` local)."""
+        if not _LIGHT_FROM <= _since_noon(began) < _LIGHT_UNTIL or self.last_activity is None:
+            return
+        if self.lit_until is not None:
+            # Lit to its end, or to the last report lit before the first dark one.
+            lit_hours = hours if self.silence_lit else _hours(self.lit_until - self.last_activity)
+            kept_from = began - timedelta(days=self.settings.memory_days)
+            self.lit_silences = [p for p in self.lit_silences if p[0] >= kept_from] + [(began, lit_hours, self.context)]
+        elif hours >= _NIGHT_SHORTEST:
+            evening = (began - timedelta(hours=12)).toordinal()
+            self.dark_nights = {n for n in self.dark_nights if n > evening - self.settings.memory_days} | {evening}
 
     def _is_activity(self, event: Event, before: float | None) -> bool:
         if event.kind in _CHANGE_ONLY_KINDS and before is not None:
@@ -492,6 +554,8 @@ class HouseholdWatch:
             began = self._local(self.last_activity)
             if gap >= _SHORTEST_KEPT_HOURS:
                 self.silences.add(self.context, began, gap, self.settings.memory_days)
+                if self.silence_lit is not None:
+                    self._learn_light(began, gap)
             if gap >= 1:
                 self._rest(began, at)
                 self._night(began, at)
@@ -513,6 +577,7 @@ class HouseholdWatch:
         self.open_causes.discard("inactivity")
         self.open_causes.discard("away")
         self._held_until = None
+        self.silence_lit, self.lit_until = None, None
 
     def _rest(self, began: datetime, ended: datetime) -> None:
         """A night's long silences with only a few minutes up between them, back where the rest began (visits to the
@@ -692,8 +757,9 @@ class HouseholdWatch:
             event.device,
         )
 
-    def threshold(self, began: datetime, context: str = "") -> _Threshold:
-        """Hours of silence that would be unusual for a silence beginning at ``began`` after ``context``."""
+    def threshold(self, began: datetime, context: str = "", lit: bool = False) -> _Threshold:
+        """Hours of silence that would be unusual for a silence beginning at ``began`` after ``context`` (``lit``:
+        the light there still on well into it, at every report)."""
         s = self.settings
         local = self._local(began)
         learned_days = (began - self.silences.first_day).days if self.silences.first_day else 0
@@ -782,6 +848,21 @@ class HouseholdWatch:
             # say too little, so the threshold leaves the cold start's gradually, (learn_days / days)³ of the way
             # back to it (half after four days of three, a tenth after a week, nothing to speak of after two).
             limit += (cold_start - limit) * (s.learn_days / max(learned_days, 1)) ** 3
+        if (
+            lit
+            and sleep is not None
+            and bed <= _since_noon(local) < min(up, _LIT_BEFORE)
+            and len(self.dark_nights) >= _DARK_NIGHTS
+        ):
+            # The person's nights begin in the dark, and the room last seen is still lit: not gone to bed (the lamp
+            # left on after a collapse, or still sitting up). Unusual once it outlasts the evenings' silences there
+            # with the light on; a night that began with it on is one of them, and then this says nothing.
+            spells = [(at, hours) for at, hours, after in self.lit_silences if after == context]
+            longest_lit = max((hours for _at, hours in spells), default=0.0)
+            lit_limit = max(longest_lit * s.margin + s.slack_hours, s.floor_hours)
+            evenings = len({(at - timedelta(hours=12)).toordinal() for at, _hours in spells})
+            if lit_limit < limit and evenings >= _LIT_EVENINGS:
+                return _Threshold(lit_limit, longest_lit, context, lit=True)
         return _Threshold(limit, hours, after)
 
     def _sleep_places(self) -> tuple[frozenset[str], bool]:
@@ -831,7 +912,8 @@ class HouseholdWatch:
         """The threshold of the silence under way, worked out once per silence."""
         assert self.last_activity is not None
         if self._threshold is None or self._threshold[:2] != (self.last_activity, self.context):
-            self._threshold = (self.last_activity, self.context, self.threshold(self.last_activity, self.context))
+            threshold = self.threshold(self.last_activity, self.context, self.silence_lit is True)
+            self._threshold = (self.last_activity, self.context, threshold)
         return self._threshold[2]
 
     def next_due(self) -> datetime | None:
@@ -1004,6 +1086,14 @@ class HouseholdWatch:
             reason = f"No activity for {duration_text(silent)}; no usual pattern learned yet for {when}."
             code = "inactivity_cold_start"
             params["threshold_minutes"] = _minutes(threshold.hours)
+        elif threshold.lit:
+            usual = duration_text(timedelta(hours=threshold.usual))
+            reason = (
+                f"No activity for {duration_text(silent)} since {threshold.after_device}, and the light there is still "
+                f"on; with the light on, usually at most {usual} in the evening, and nights begin in the dark."
+            )
+            code = "inactivity_lit"
+            params |= {"usual_minutes": _minutes(threshold.usual), "after_device": threshold.after_device}
         else:
             usual = duration_text(timedelta(hours=threshold.usual))
             in_bed = threshold.after_device.startswith("on:")
@@ -1080,6 +1170,10 @@ class HouseholdWatch:
             "detected": {d: _iso(t) for d, t in self.detected.items()},
             "rest": [_iso(self.rest_start), _iso(self.rest_end), [self.rest_context] if self.rest_context else []],
             "nights": {str(n): [b, r, u, list(c)] for n, (b, r, u, c) in self.nights.items()},
+            "silence_lit": self.silence_lit,
+            "lit_until": _iso(self.lit_until),
+            "lit_silences": [[_iso(at), hours, after] for at, hours, after in self.lit_silences],
+            "dark_nights": sorted(self.dark_nights),
             "open_causes": sorted(self.open_causes),
         }
 
@@ -1137,6 +1231,11 @@ class HouseholdWatch:
             rest_end=_from_iso(data["rest"][1]),
             rest_context=(data["rest"][2] or [""])[0],  # before, a list of what the rest was after, first first
             nights={int(n): (v[0], v[1], v[2], list(v[3])) for n, v in data.get("nights", {}).items()},
+            # Snapshots from before the light was watched: it is learned afresh.
+            silence_lit=data.get("silence_lit"),
+            lit_until=_from_iso(data.get("lit_until")),
+            lit_silences=[(when(at), hours, after) for at, hours, after in data.get("lit_silences", [])],
+            dark_nights=set(data.get("dark_nights", [])),
             open_causes=set(data["open_causes"]),
         )
         watch.device_limit = {d: watch.offline_after(d) for d in watch.device_seen}

@@ -61,6 +61,17 @@ _RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
         % {"silent": duration(p.get("silent_minutes")), "when": _when(p), "limit": duration(p.get("threshold_minutes"))}
     ),
     "inactivity_learned": _inactivity_learned,
+    "inactivity_lit": lambda p: (
+        _(
+            "No activity for %(silent)s since %(device)s, and the light there is still on; with the light on, usually "
+            "at most %(usual)s in the evening, and nights begin in the dark."
+        )
+        % {
+            "silent": duration(p.get("silent_minutes")),
+            "device": p.get("after_device", ""),
+            "usual": duration(p.get("usual_minutes")),
+        }
+    ),
     "away_too_long": lambda p: (
         _("Went out %(out)s ago (%(door)s) and has not come back.")
         % {"out": duration(p.get("out_minutes")), "door": p.get("door_device", "")}

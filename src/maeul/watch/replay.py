@@ -2,7 +2,8 @@
 
 Input CSV columns ``timestamp,household,device,kind,value`` (ISO 8601 with an offset). Kinds and values:
 ``motion`` 1/0, ``contact`` open/closed, ``pressure`` on/off (a bed or seat mat), ``power`` W, ``temperature`` °C,
-``flush`` 1, ``appliance`` on/off, ``sos`` 1, ``smoke`` 1/0, ``gas`` 1/0, ``battery`` %. Output: one JSON object
+``flush`` 1, ``appliance`` on/off, ``sos`` 1, ``smoke`` 1/0, ``gas`` 1/0, ``battery`` %, ``illuminance`` lx (what a
+motion sensor measures: whether a light was left on). Output: one JSON object
 per alert (``household``, ``kind``, ``raised_at``, ``severity``, ``reason``, ``device``, ``cause``, ``reason_code``,
 ``reason_params``; see ``maeul.watch.detectors``). ``maeul simulate --csv`` writes such a log from simulated homes.
 """
@@ -35,6 +36,7 @@ _KINDS = {
     "smoke": Kind.SMOKE,
     "gas": Kind.GAS,
     "battery": Kind.BATTERY,
+    "illuminance": Kind.ILLUMINANCE,
 }
 
 

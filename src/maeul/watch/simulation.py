@@ -9,23 +9,27 @@ What is modelled, per household profile: sleep (regular or broken, naps, sleepin
 motion, the fridge door, the kettle and rice cooker plugs), toilet visits (bathroom motion or a flush sensor), TV
 (plug power, the seat mat), outings (the front door, then silence until the door again), days away visiting family
 (whole days out), visitors, weekday and weekend habits, the seasons (indoor temperature, the heater plug in winter),
-and devices: hourly periodic reports (battery sensors) or energy reports (plugs), batteries running down, Zigbee
-drop-outs of a few hours, a device dying, and homes with only an activity sensor and a door sensor (the national
-emergency-safety kit). Incidents can be injected: a collapse (every sign of the person stops; the devices keep
-reporting), an SOS press, a fire (smoke, then heat), a device failure and an appliance left on.
+light (daylight from the sun's course at Korea's latitude, lamps switched on in a dim room and off on leaving it or
+going to bed, now and then one left on all night; the motion sensors measure it), and devices: hourly periodic
+reports (battery sensors) or energy reports (plugs), batteries running down, Zigbee drop-outs of a few hours, a device
+dying, and homes with only an activity sensor and a door sensor (the national emergency-safety kit). Incidents can
+be injected: a collapse (every sign of the person stops, the lamps stay as they were; the devices keep reporting), an
+SOS press, a fire (smoke, then heat), a device failure and an appliance left on.
 
 Deterministic for a seed: each household and day draws from its own random stream.
 """
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import heapq
 import json
 import math
 import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from maeul.sensing.adapters import Kind
@@ -44,12 +48,32 @@ CSV_KINDS = {
     Kind.SOS: "sos",
     Kind.SMOKE: "smoke",
     Kind.BATTERY: "battery",
+    Kind.ILLUMINANCE: "illuminance",
 }
 _CSV_WORDS = {Kind.CONTACT: ("closed", "open"), Kind.PRESENCE: ("off", "on")}
 _STANDBY_WATTS = 0.4
 _PLUGS = ("kettle", "rice", "tv", "heater")
 _LEFT_ON_WATTS = 1850.0
 _HEARTBEAT = timedelta(minutes=60)  # Aqara sensors' periodic report, and the plugs' reporting interval set to match
+_OCCUPANCY_TIMEOUT = timedelta(seconds=90)  # Zigbee2MQTT's: the bridge clears a detection, not the person
+_LATITUDE, _LONGITUDE = math.radians(37.5), 127.0  # the middle of Korea: when the sun sets there
+_DIM_LUX = 60.0  # daylight in a room below this: whoever comes in switches its lamp on
+_FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def daylight_lux(at: datetime, window: float) -> float:
+    """Daylight indoors by a sensor: from the sun's elevation at Korea's latitude and longitude (the season, the
+    hour), fading to nothing through civil twilight; ``window`` scales it for how the room lets light in."""
+    utc = at.astimezone(UTC)
+    declination = math.radians(23.44) * math.sin(2 * math.pi * (284 + utc.timetuple().tm_yday) / 365)
+    hour_angle = math.radians(15 * (utc.hour + utc.minute / 60 + _LONGITUDE / 15 - 12))
+    sin_elevation = math.sin(_LATITUDE) * math.sin(declination) + math.cos(_LATITUDE) * math.cos(
+        declination
+    ) * math.cos(hour_angle)
+    elevation = math.degrees(math.asin(sin_elevation))
+    if elevation > 0:
+        return window * (30 + 250 * sin_elevation)
+    return window * 30 * (elevation + 6) / 6 if elevation > -6 else 0.0
 
 
 @dataclass(frozen=True)
@@ -231,7 +255,8 @@ class Emission:
         role = self.device.role
         if role == "motion":
             body["occupancy"] = values.get(Kind.MOTION, 0) >= 1
-            body["illuminance_lux"] = 120 if 8 <= self.at.hour < 18 else 4
+            lux = round(values.get(Kind.ILLUMINANCE, 0))
+            body["illuminance"], body["illuminance_lux"] = lux, lux  # Zigbee2MQTT 1.x sends both
         elif role in ("door", "fridge"):
             body["contact"] = values.get(Kind.CONTACT, 0) < 1  # Zigbee2MQTT: true means closed
         elif role == "climate":
@@ -311,9 +336,20 @@ class Household:
             self.battery_start[self.dying] = rng.uniform(25, 45)
             self.battery_drain[self.dying] = rng.uniform(1.5, 3.0)
         self._energy_start = {d.identity: rng.uniform(1, 40) for d in self.devices if d.role in _PLUGS}
+        # Light (a stream of its own, so that adding it changed no routine): how much daylight the rooms get, how
+        # bright a lamp is by a sensor, what glows at night (a street lamp, a standby LED), and how often a lamp is
+        # left on for the night: never in most homes, now and then in a quarter, nearly always in a few.
+        lights = self._rng("lights")
+        self.window = lights.uniform(0.4, 1.2)
+        self.lamp_lux = lights.uniform(40, 200)
+        self.night_glow = lights.uniform(0, 4)
+        habit = lights.random()
+        self.light_left_on = 0.9 if habit < 0.05 else lights.uniform(0.03, 0.2) if habit < 0.3 else 0.0
         # Running state of one pass of emissions(), reset at its start so every pass is the same.
         self._energy: dict[str, float] = {}
         self._last_motion: dict[str, datetime] = {}
+        self._frozen_lamps: dict[str, list[tuple[datetime, datetime]]] = {}  # left on by a collapse
+        self._lamp_left_on: str = ""  # the room whose lamp was left on last night, on until the person comes in
 
     def _identity(self, role: str, slug: str) -> str:
         protocol = _MODELS[role][0]
@@ -571,7 +607,7 @@ class Household:
         """Every device report in time order, a day (waking to waking) at a time; ``days=None`` runs for ever."""
         day = 0
         window_start = self.start
-        self._energy, self._last_motion = dict(self._energy_start), {}
+        self._energy, self._last_motion, self._frozen_lamps, self._lamp_left_on = dict(self._energy_start), {}, {}, ""
         yield from (Emission(self.start, d, (), online=True) for d in self.devices if d.protocol != "generic")
         while days is None or day < days:
             window_end = self.wake_time(day + 1)
@@ -584,6 +620,7 @@ class Household:
     def _window(self, day: int, start: datetime, end: datetime) -> list[Emission]:
         collapse = next((i.at for i in self.incidents if i.kind == "collapse"), None)
         actions = [] if collapse is not None and collapse < start else self._plan_day(day, end).actions
+        lamps = self._frozen_lamps or self._lamps(day, actions, start, end, collapse)
         out: list[Emission] = []
         plug_runs: dict[str, list[tuple[datetime, datetime, float]]] = {}
         for at, what, detail in sorted(actions, key=lambda a: a[0]):
@@ -599,7 +636,92 @@ class Household:
                 detections.setdefault(emission.device.identity, []).append(emission.at)
         out += self._periodic(day, start, end, plug_runs, detections)
         out += self._incidents(start, end)
+        out = [self._lit(e, lamps, detections) if e.device.role == "motion" and e.readings else e for e in out]
         return self._lose(day, sorted(out, key=lambda e: e.at), start, end)
+
+    def _lamps(
+        self,
+        day: int,
+        actions: list[tuple[datetime, str, Any]],
+        start: datetime,
+        end: datetime,
+        collapse: datetime | None,
+    ) -> dict[str, list[tuple[datetime, datetime]]]:
+        """When each room's lamp is on, from the day's actions: switched on on coming into a dim room, off on leaving
+        it, all off on going out. The living room's stays on through the evening (the person is back in a minute)
+        until bed; reading in bed keeps the bedroom's on a while. Some nights a lamp is left on until morning
+        (forgotten in the living room, or asleep over a book). A collapse leaves on whatever was on, for good."""
+        rng = self._rng(day, "lights")
+        left_on = rng.choice(("living", "bedroom")) if rng.random() < self.light_left_on else ""
+        on: dict[str, datetime] = {self._lamp_left_on: start} if self._lamp_left_on else {}
+        lamps: dict[str, list[tuple[datetime, datetime]]] = {}
+        room: str | None = None
+        evening = bedtime_passed = read = False
+
+        def off(which: str, at: datetime) -> None:
+            since = on.pop(which, None)
+            if since is not None and at > since:
+                lamps.setdefault(which, []).append((since, at))
+
+        for at, what, detail in sorted(actions, key=lambda a: a[0]):
+            if not start <= at < end:
+                continue
+            if collapse is not None and at >= collapse:
+                break
+            dim = daylight_lux(at, self.window) < _DIM_LUX
+            evening = evening or (dim and at.hour >= 12)
+            if what == "leave":
+                for which in list(on):
+                    off(which, at)
+                room = None
+            elif what == "to_bed":
+                bedtime_passed = True
+                if left_on != "living":
+                    off("living", at - timedelta(minutes=2))
+            elif what == "lie" and detail and room == "bedroom" and left_on != "bedroom":
+                reading = rng.uniform(0, 25) if bedtime_passed and not read else 1
+                read = read or bedtime_passed
+                off("bedroom", at + timedelta(minutes=reading))
+            elif what in ("move", "get_up", "arrive"):
+                entered = "living" if what == "arrive" else detail or "bedroom"
+                # Leaving a room puts its lamp out, but the living room's in the evening before bed (left on).
+                if (
+                    room is not None
+                    and room not in (entered, left_on)
+                    and (room != "living" or not evening or bedtime_passed)
+                ):
+                    off(room, at)
+                room = entered
+                if dim and entered not in on:
+                    on[entered] = at
+                elif not dim and entered == self._lamp_left_on:  # last night's, put out in the daylight
+                    off(entered, at)
+        if collapse is not None and start <= collapse < end:
+            self._frozen_lamps = {which: [(since, _FAR_FUTURE)] for which, since in on.items()}
+            for which, runs in lamps.items():
+                self._frozen_lamps.setdefault(which, []).extend(runs)
+            return self._frozen_lamps
+        self._lamp_left_on = left_on if left_on in on else ""
+        for which in list(on):
+            off(which, end)
+        return lamps
+
+    def _lit(
+        self,
+        emission: Emission,
+        lamps: dict[str, list[tuple[datetime, datetime]]],
+        detections: dict[str, list[datetime]],
+    ) -> Emission:
+        """A motion sensor's report with the light it measured: daylight, the night's glow and the room's lamp. The
+        bridge's clearing of a detection repeats what was measured at the detection."""
+        at = emission.at
+        detected = detections.get(emission.device.identity, [])
+        index = bisect.bisect_right(detected, at) - 1
+        if (Kind.MOTION, 0.0) in emission.readings and index >= 0 and at - detected[index] <= _OCCUPANCY_TIMEOUT:
+            at = detected[index]
+        lit = any(a <= at < b for a, b in lamps.get(emission.device.room, ()))
+        lux = daylight_lux(at, self.window) + self.night_glow + (self.lamp_lux if lit else 0.0)
+        return dataclasses.replace(emission, readings=(*emission.readings, (Kind.ILLUMINANCE, float(round(lux)))))
 
     def _act(
         self,
@@ -618,9 +740,7 @@ class Household:
             if sensor is not None and (previous is None or at - previous >= timedelta(minutes=1)):
                 self._last_motion[sensor.identity] = at
                 out.append(self._report(sensor, at, ((Kind.MOTION, 1.0),), activity=True))
-                off = at + timedelta(
-                    seconds=90
-                )  # Zigbee2MQTT's occupancy timeout: the bridge's doing, not the person's
+                off = at + _OCCUPANCY_TIMEOUT
                 if off < end:
                     out.append(self._report(sensor, off, ((Kind.MOTION, 0.0),)))
         elif what in ("leave", "arrive", "door"):
@@ -706,7 +826,7 @@ class Household:
         readings: tuple[tuple[Kind, float], ...]
         if device.role == "motion":
             # Zigbee2MQTT repeats the state it holds: occupancy true during a detection (before its 90 s timeout).
-            detecting = any(d <= at < d + timedelta(seconds=90) for d in detections or ())
+            detecting = any(d <= at < d + _OCCUPANCY_TIMEOUT for d in detections or ())
             readings = ((Kind.MOTION, 1.0 if detecting else 0.0),)
         elif device.role in ("door", "fridge"):
             readings = ((Kind.CONTACT, 0.0),)

@@ -231,3 +231,19 @@ def test_a_sensor_holding_inactivity_back_is_explained_in_korean() -> None:
         "집의 다른 기기는 신호를 보내는데 거실 동작에서 2시간 30분 동안 신호가 없습니다. "
         "돌아올 때까지(최대 12시간) 무활동은 모든 센서가 본 시간만 셉니다."
     )
+
+
+def test_a_lamp_left_burning_is_explained_in_korean() -> None:
+    from django.utils import translation
+
+    from maeul.watch.reasons import render
+
+    params = {"silent_minutes": 200, "usual_minutes": 75, "after_device": "거실 동작", "weekday": 1}
+    with translation.override("en"):
+        assert render("inactivity_lit", params) == (
+            "No activity for 3 h 20 min since 거실 동작, and the light there is still on; with the light on, "
+            "usually at most 1 h 15 min in the evening, and nights begin in the dark."
+        )
+    with translation.override("ko"):
+        text = render("inactivity_lit", params)
+    assert text is not None and "3시간 20분" in text and "1시간 15분" in text and "불" in text

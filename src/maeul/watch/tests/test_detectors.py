@@ -813,3 +813,68 @@ def test_a_sensor_missing_for_good_holds_inactivity_back_no_longer_than_the_site
     assert [a.kind for a in alerts] == ["device_offline", "inactivity"] and alerts[0].reason_code == "device_missing"
     last_heard = max(e.at for e in events if e.device == "hall" and e.at < out)
     assert last_heard + timedelta(hours=5) <= alerts[1].raised_at < last_heard + timedelta(hours=5, minutes=5)
+
+
+def _lamp_lit_evenings(
+    days: int, left_on: frozenset[int] = frozenset(), collapse: datetime | None = None, household: str = "H-30"
+) -> list[Event]:
+    """The national kit's one activity sensor, in the living room, measuring light as Aqara's does: the person about
+    from 07:00, the lamp on from 18:00 and put out on the way to bed between 21:00 and 22:00 (left on until the
+    morning on the evenings in ``left_on``), the sensor's hourly report at a quarter past. After ``collapse`` nobody
+    moves and the lamp stays as it was."""
+    rng = random.Random(30)
+    moves: list[datetime] = []
+    lit: list[tuple[datetime, datetime]] = []
+    for day in range(days):
+        base = START + timedelta(days=day)
+        bedtime = base + timedelta(hours=21, minutes=rng.randint(0, 60))
+        t = base + timedelta(hours=7, minutes=rng.randint(0, 20))
+        while t < bedtime:
+            moves.append(t)
+            t += timedelta(minutes=rng.randint(10, 45) if t.hour < 18 else rng.randint(10, 70))
+        moves.append(bedtime)
+        lit.append((base + timedelta(hours=18), base + timedelta(days=1, hours=7) if day in left_on else bedtime))
+    if collapse is not None:
+        moves = [at for at in moves if at < collapse]
+        lit = [(on, off if not on <= collapse <= off else START + timedelta(days=days)) for on, off in lit]
+
+    def lux(at: datetime) -> float:
+        return 150.0 if any(on <= at <= off for on, off in lit) else 120.0 if 8 <= at.hour < 17 else 2.0
+
+    reports = [START + timedelta(hours=hour, minutes=15) for hour in range(24 * days)]
+    events = [Event(at, household, "living", Kind.MOTION, 1.0) for at in moves]
+    cleared = [at + timedelta(seconds=90) for at in moves]  # Zigbee2MQTT's occupancy timeout
+    events += [Event(at, household, "living", Kind.MOTION, 0.0) for at in [*cleared, *reports]]
+    events += [Event(at, household, "living", Kind.ILLUMINANCE, lux(at)) for at in [*moves, *reports]]
+    return sorted(events, key=lambda e: e.at)
+
+
+def test_an_evening_collapse_under_a_lamp_is_found_before_the_morning_in_a_home_that_sleeps_in_the_dark() -> None:
+    collapse = START + timedelta(days=16, hours=20, minutes=25)
+    events = [e for e in _lamp_lit_evenings(18, collapse=collapse) if e.at < collapse + timedelta(hours=14)]
+    alerts = [a for a in run(events, until=collapse + timedelta(hours=14)) if a.kind == "inactivity"]
+    found = next(a for a in alerts if a.raised_at > collapse)
+    assert found.raised_at - collapse < timedelta(hours=4)
+    assert found.reason_code == "inactivity_lit" and found.reason_params["after_device"] == "living"
+    assert "the light there is still on" in found.reason
+    # Without the light readings the same evening looks like an early night: found only when the morning is late.
+    dark = [e for e in events if e.kind != Kind.ILLUMINANCE]
+    late = next(a for a in run(dark, until=collapse + timedelta(hours=14)) if a.raised_at > collapse)
+    assert late.raised_at - collapse > timedelta(hours=8) and late.reason_code == "inactivity_learned"
+
+
+def test_a_lamp_left_on_for_the_night_is_checked_once_and_then_learned() -> None:
+    events = _lamp_lit_evenings(24, left_on=frozenset({15, 19}))
+    alerts = [a for a in run(events) if a.kind == "inactivity"]
+    lit = [a for a in alerts if a.reason_code == "inactivity_lit"]
+    # The first night with the lamp on looks like an evening gone still; after it, such a night is this home's way.
+    assert len(lit) == 1 and START + timedelta(days=15, hours=21) < lit[0].raised_at < START + timedelta(
+        days=16, hours=7
+    )
+    assert [a for a in alerts if a.raised_at >= START + timedelta(days=8) and a not in lit] == []
+    watch = HouseholdWatch("H-30", WatchSettings())
+    _drive(watch, events, events[-1].at)
+    saved = json.loads(json.dumps(watch.snapshot()))
+    assert len(saved["dark_nights"]) >= 7 and max(hours for _at, hours, _after in saved["lit_silences"]) > 8
+    restored = HouseholdWatch.restore("H-30", WatchSettings(), saved)
+    assert restored.lit_silences == watch.lit_silences and restored.dark_nights == watch.dark_nights

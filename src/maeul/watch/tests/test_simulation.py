@@ -217,3 +217,35 @@ def test_simulate_publishes_over_mqtt(tmp_path: Path) -> None:
     assert sorted(received) == sorted(expected)
     kinds = {r.kind for topic, payload in received for r in adapters.parse(topic, payload, start).readings}
     assert Kind.MOTION in kinds and Kind.POWER in kinds
+
+
+def test_motion_sensors_measure_the_lamps_and_a_collapse_leaves_them_on() -> None:
+    """Winter in Korea: dark by 18:00, so the living room is lit while the person is up in the evening and dark
+    in the small hours; a collapse in the evening leaves the lamp burning all night."""
+    home = simulation.Household("h0005", simulation.PROFILES["sparse"], START, seed=7)
+    sensor = home.device("motion", "living")
+    assert sensor is not None
+
+    def lux(household: simulation.Household, days: int) -> dict[datetime, float]:
+        return {
+            e.at: dict(e.readings)[Kind.ILLUMINANCE]
+            for e in household.emissions(days)
+            if e.device == sensor and e.readings
+        }
+
+    measured = lux(home, 6)
+    assert all(value < 20 for at, value in measured.items() if 1 <= at.hour < 4)  # asleep, lamps out
+    evenings = [value for at, value in measured.items() if 19 <= at.hour < 20]
+    assert sum(value >= 20 for value in evenings) > len(evenings) / 2  # the lamp on while up
+    collapse = START + timedelta(days=4, hours=19, minutes=30)
+    fallen = simulation.Household(
+        "h0005", home.profile, START, seed=7, incidents=[simulation.Incident("h0005", "collapse", collapse)]
+    )
+    after = [
+        value
+        for at, value in lux(fallen, 6).items()
+        if collapse + timedelta(hours=1) <= at < collapse + timedelta(hours=11)
+    ]
+    assert after and all(value >= 20 for value in after)
+    _topic, payload = next(e for e in home.emissions(1) if e.device == sensor and e.readings).message()
+    assert {"illuminance", "illuminance_lux"} <= set(json.loads(payload))
