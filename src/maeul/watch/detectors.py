@@ -62,11 +62,11 @@ from maeul.sensing.adapters import ACTIVITY_KINDS, BATTERY_LOW_PERCENT, OFFLINE_
 # getting up): Zigbee2MQTT repeats a closed door's state with each battery report, which is no one's doing.
 _CHANGE_ONLY_KINDS = frozenset({Kind.SWITCH})
 CRITICAL_KINDS = {Kind.SOS: "sos", Kind.SMOKE: "smoke", Kind.GAS: "gas"}
-# What the detectors read a value of (illuminance: whether a light was left on, see _LIT_AFTER). Other readings
-# (humidity, a cell's voltage…) only say that their device reported; about half of a Zigbee2MQTT report's readings,
-# so they stop there.
+# What the detectors read a value of (and illuminance, which only says whether a light was left on: see _LIT_AFTER).
+# Other readings (humidity, a cell's voltage…) only say that their device reported; about half of a Zigbee2MQTT
+# report's readings, so they stop there.
 _WATCHED_KINDS = frozenset(
-    {*CRITICAL_KINDS, *ACTIVITY_KINDS, Kind.POWER, Kind.TEMPERATURE, Kind.BATTERY, Kind.BATTERY_LOW, Kind.ILLUMINANCE}
+    {*CRITICAL_KINDS, *ACTIVITY_KINDS, Kind.POWER, Kind.TEMPERATURE, Kind.BATTERY, Kind.BATTERY_LOW}
 )
 _WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 _BUCKET_MINUTES = 10
@@ -467,6 +467,9 @@ class HouseholdWatch:
             self._offline_due[event.device] = at + limit if limit is not None else None
         if self.silences.first_day is None:
             self.silences.first_day = at
+        if event.kind == Kind.ILLUMINANCE:  # nothing to keep of it: only the silence under way is lit or not
+            self._light(event)
+            return alerts
         if event.kind not in _WATCHED_KINDS:
             return alerts
         if event.kind == Kind.MOTION:
@@ -489,8 +492,6 @@ class HouseholdWatch:
             alerts += self._temperature(event)
         elif event.kind in (Kind.BATTERY, Kind.BATTERY_LOW):
             alerts += self._battery(event)
-        elif event.kind == Kind.ILLUMINANCE:
-            self._light(event)
         return alerts
 
     def _light(self, event: Event) -> None:
@@ -515,7 +516,8 @@ class HouseholdWatch:
         """File an evening or night silence that ended: how long it went on with the light on (to the last report
         lit before any dark one), or, if it began in the dark and lasted a night, as a night begun in the dark
         (``began`` local)."""
-        if not _LIGHT_FROM <= _since_noon(began) < _LIGHT_UNTIL or self.last_activity is None:
+        assert self.last_activity is not None
+        if not _LIGHT_FROM <= _since_noon(began) < _LIGHT_UNTIL:
             return
         if self.lit_until is not None:
             # Lit to its end, or to the last report lit before the first dark one.
