@@ -56,6 +56,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any, NamedTuple
 
 from maeul.sensing.adapters import ACTIVITY_KINDS, BATTERY_LOW_PERCENT, OFFLINE_HOURS, Kind
+from maeul.watch import sun
 
 # A plug's relay reports its state with every periodic message, so only a change of it is someone's doing. Other
 # kinds count at 1 each time (a door opened, motion seen, a mat pressed) and at 0 when it ends a 1 (closing a door,
@@ -107,15 +108,16 @@ _HEARD_AFTER = timedelta(hours=1.25)
 # The light left on. A motion sensor that measures light (Aqara's, with every report and its hourly one) says whether
 # the room where the person was last seen is still lit this long into a silence: by then a lamp switched off on the
 # way to bed is off, and what the sensor reads is the lamp left burning or the dark. Lit is a lamp near the sensor
-# (Aqara reads tens to hundreds of lux under one; a dark room at night, a few). Silences begun from 17:00 to 04:00
-# are learned lit or dark. Once a week of nights began dark, and the person has sat still under that light on a few
-# evenings (so that how long is known), an evening silence begun in the possible night and lit at every report is not
-# the night's sleep until it outlasts those spells with the light on.
+# (Aqara reads tens to hundreds of lux under one; a dark room at night, a few), and only after civil dusk (see
+# maeul.watch.sun): before it, the sun may be what lights the room. Silences begun from 17:00 to 04:00 are learned
+# lit or dark. Once a night has begun in the dark, an evening silence lit at every report is not the night's sleep
+# until it outlasts the spells with the light on after that sensor; where nights have begun, only once such spells
+# are known on a few evenings (a lamp there may be one left on for the night).
 _LIT_AFTER = timedelta(minutes=30)
 _LIT_LUX = 20.0
 _LIGHT_FROM, _LIGHT_UNTIL = 5 * 60, 16 * 60  # minutes since noon: 17:00 and 04:00
 _LIT_BEFORE = 14 * 60  # ...and only a silence begun before 02:00: later, a room lit at dawn is the sun
-_DARK_NIGHTS, _LIT_EVENINGS = 7, 3
+_LIT_EVENINGS = 3
 
 
 class Event(NamedTuple):  # one per reading replayed: a named tuple is built in a third of a frozen dataclass's time
@@ -506,6 +508,8 @@ class HouseholdWatch:
         ):
             return
         lit = event.value >= _LIT_LUX
+        if lit and sun.elevation(event.at) > sun.CIVIL_DUSK:
+            return  # daylight or a lamp: cannot tell until dusk
         if lit:
             self.lit_until = event.at
         if lit is not self.silence_lit:
@@ -806,7 +810,8 @@ class HouseholdWatch:
                 # night's cold start, and so may this one, as far as that night and the allowance (never the night
                 # ceiling).
                 cold_start = min(s.night_ceiling_hours, longest_night * s.margin + s.slack_hours)
-            return _Threshold(cold_start, None, "")
+            lit_threshold = self._lit_threshold(local, context, cold_start, None) if lit else None
+            return lit_threshold or _Threshold(cold_start, None, "")
         sleep = self._sleep_window()
         # Where the person's nights do not begin after one place (the last room before bed varies), what a silence
         # followed says nothing about whether it is the night: in the night's hours, the silences after any place.
@@ -850,22 +855,38 @@ class HouseholdWatch:
             # say too little, so the threshold leaves the cold start's gradually, (learn_days / days)³ of the way
             # back to it (half after four days of three, a tenth after a week, nothing to speak of after two).
             limit += (cold_start - limit) * (s.learn_days / max(learned_days, 1)) ** 3
-        if (
-            lit
-            and sleep is not None
-            and bed <= _since_noon(local) < min(up, _LIT_BEFORE)
-            and len(self.dark_nights) >= _DARK_NIGHTS
-        ):
-            # The person's nights begin in the dark, and the room last seen is still lit: not gone to bed (the lamp
-            # left on after a collapse, or still sitting up). Unusual once it outlasts the evenings' silences there
-            # with the light on; a night that began with it on is one of them, and then this says nothing.
-            spells = [(at, hours) for at, hours, after in self.lit_silences if after == context]
-            longest_lit = max((hours for _at, hours in spells), default=0.0)
-            lit_limit = max(longest_lit * s.margin + s.slack_hours, s.floor_hours)
-            evenings = len({(at - timedelta(hours=12)).toordinal() for at, _hours in spells})
-            if lit_limit < limit and evenings >= _LIT_EVENINGS:
-                return _Threshold(lit_limit, longest_lit, context, lit=True)
-        return _Threshold(limit, hours, after)
+        lit_threshold = self._lit_threshold(local, context, limit, sleep) if lit else None
+        return lit_threshold or _Threshold(limit, hours, after)
+
+    def _lit_threshold(
+        self, local: datetime, context: str, limit: float, sleep: tuple[int, int, int, int] | None
+    ) -> _Threshold | None:
+        """The threshold of an evening silence with the light still on where the person was last seen (see
+        _LIT_AFTER), if sooner than ``limit``: not gone to bed (the lamp left on after a collapse, or still sitting
+        up), so unusual once it outlasts the evenings' silences there with the light on. Only once a night has begun
+        in the dark; in the possible night once a week of nights says when that is (from 17:00 before); and where
+        nights have begun only once such spells are known on a few evenings, as a lamp there may be one forgotten on
+        the way to bed or fallen asleep under. A night begun with the light on is itself such a spell, and then this
+        says nothing. Where no night has begun (the living room of a home that sleeps in a watched bedroom, a
+        kitchen), a lamp left burning in the evening is not the way this person goes to bed, from the first night
+        on."""
+        s = self.settings
+        minute = _since_noon(local)
+        nights_begin_here = any(n[3] and n[3][0] == context for n in self.nights.values() if n[1])
+        since, until = _LIGHT_FROM, _LIT_BEFORE
+        if sleep is not None:
+            since, until = sleep[0] if nights_begin_here else sleep[1], min(sleep[3], _LIT_BEFORE)
+        if not self.dark_nights or not since <= minute < until:
+            return None
+        spells = [(at, hours) for at, hours, after in self.lit_silences if after == context]
+        longest = max((hours for _at, hours in spells), default=0.0)
+        lit_limit = max(longest * s.margin + s.slack_hours, s.floor_hours)
+        if lit_limit >= limit:
+            return None
+        evenings = len({(at - timedelta(hours=12)).toordinal() for at, _hours in spells})
+        if nights_begin_here and evenings < _LIT_EVENINGS:
+            return None
+        return _Threshold(lit_limit, longest, context, lit=True)
 
     def _sleep_places(self) -> tuple[frozenset[str], bool]:
         """Where the person goes to sleep (what a third of the nights' rests or more began after: the bedroom PIR,

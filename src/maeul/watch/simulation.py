@@ -33,6 +33,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from maeul.sensing.adapters import Kind
+from maeul.watch import sun
 from maeul.watch.detectors import Event
 
 Protocol = Literal["zigbee2mqtt", "tasmota", "generic"]
@@ -56,24 +57,17 @@ _PLUGS = ("kettle", "rice", "tv", "heater")
 _LEFT_ON_WATTS = 1850.0
 _HEARTBEAT = timedelta(minutes=60)  # Aqara sensors' periodic report, and the plugs' reporting interval set to match
 _OCCUPANCY_TIMEOUT = timedelta(seconds=90)  # Zigbee2MQTT's: the bridge clears a detection, not the person
-_LATITUDE, _LONGITUDE = math.radians(37.5), 127.0  # the middle of Korea: when the sun sets there
 _DIM_LUX = 60.0  # daylight in a room below this: whoever comes in switches its lamp on
 _FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def daylight_lux(at: datetime, window: float) -> float:
-    """Daylight indoors by a sensor: from the sun's elevation at Korea's latitude and longitude (the season, the
-    hour), fading to nothing through civil twilight; ``window`` scales it for how the room lets light in."""
-    utc = at.astimezone(UTC)
-    declination = math.radians(23.44) * math.sin(2 * math.pi * (284 + utc.timetuple().tm_yday) / 365)
-    hour_angle = math.radians(15 * (utc.hour + utc.minute / 60 + _LONGITUDE / 15 - 12))
-    sin_elevation = math.sin(_LATITUDE) * math.sin(declination) + math.cos(_LATITUDE) * math.cos(
-        declination
-    ) * math.cos(hour_angle)
-    elevation = math.degrees(math.asin(sin_elevation))
-    if elevation > 0:
-        return window * (30 + 250 * sin_elevation)
-    return window * 30 * (elevation + 6) / 6 if elevation > -6 else 0.0
+    """Daylight indoors by a sensor: from the sun's elevation over Korea (the season, the hour), fading to nothing
+    through civil twilight; ``window`` scales it for how the room lets light in."""
+    height = sun.elevation(at)
+    if height > 0:
+        return window * (30 + 250 * math.sin(math.radians(height)))
+    return window * 30 * (height - sun.CIVIL_DUSK) / -sun.CIVIL_DUSK if height > sun.CIVIL_DUSK else 0.0
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from maeul.sensing.adapters import Kind
-from maeul.watch import replay, simulation
+from maeul.watch import replay, simulation, sun
 from maeul.watch.detectors import Alert, Event, HouseholdWatch, WatchSettings, adapted_settings, duration_text
 from maeul.watch.detectors import replay as run
 
@@ -878,3 +878,79 @@ def test_a_lamp_left_on_for_the_night_is_checked_once_and_then_learned() -> None
     assert len(saved["dark_nights"]) >= 7 and max(hours for _at, hours, _after in saved["lit_silences"]) > 8
     restored = HouseholdWatch.restore("H-30", WatchSettings(), saved)
     assert restored.lit_silences == watch.lit_silences and restored.dark_nights == watch.dark_nights
+
+
+def _bedroom_sleeper(days: int, collapse: datetime, lamp_in_bed: bool = False) -> list[Event]:
+    """A home with a living-room and a bedroom sensor, both measuring light: the person about in the living room from
+    07:00 under its lamp from 18:00, to the bedroom at 21:30 (the living-room lamp put out, the bedroom's on for a
+    few minutes, or left on if ``lamp_in_bed``), the sensors' hourly reports at a quarter past. At ``collapse`` the
+    person stops where they are and every lamp stays as it was."""
+    rng = random.Random(31)
+    moves: list[tuple[datetime, str]] = []
+    lamps: dict[str, list[tuple[datetime, datetime]]] = {"living": [], "bedroom": []}
+    for day in range(days + 1):
+        base = START + timedelta(days=day)
+        bedtime = base + timedelta(hours=21, minutes=30)
+        t = base + timedelta(hours=7, minutes=rng.randint(0, 20))
+        while t < bedtime:
+            moves.append((t, "living"))
+            t += timedelta(minutes=rng.randint(10, 50))
+        moves.append((bedtime, "bedroom"))
+        lamps["living"].append((base + timedelta(hours=18), bedtime))
+        lamps["bedroom"].append(
+            (bedtime, base + timedelta(days=1, hours=7) if lamp_in_bed else bedtime + timedelta(minutes=5))
+        )
+    moves = [(at, room) for at, room in moves if at < collapse]
+    lamps = {
+        room: [(on, off if not on <= collapse <= off else START + timedelta(days=days + 1)) for on, off in runs]
+        for room, runs in lamps.items()
+    }
+
+    def lux(room: str, at: datetime) -> float:
+        return 150.0 if any(on <= at <= off for on, off in lamps[room]) else 120.0 if 8 <= at.hour < 17 else 2.0
+
+    events = [Event(at, "H-31", room, Kind.MOTION, 1.0) for at, room in moves]
+    events += [Event(at + timedelta(seconds=90), "H-31", room, Kind.MOTION, 0.0) for at, room in moves]
+    events += [Event(at, "H-31", room, Kind.ILLUMINANCE, lux(room, at)) for at, room in moves]
+    for hour in range(24 * (days + 1)):
+        at = START + timedelta(hours=hour, minutes=15)
+        for room in ("living", "bedroom"):
+            events += [
+                Event(at, "H-31", room, Kind.MOTION, 0.0),
+                Event(at, "H-31", room, Kind.ILLUMINANCE, lux(room, at)),
+            ]
+    return sorted(events, key=lambda e: e.at)
+
+
+def test_in_the_first_days_an_evening_collapse_under_a_lamp_where_no_night_began_is_found_within_hours() -> None:
+    # Two nights known, both begun in the dark after the bedroom: the living room still lit at 19:50 and after is not
+    # an early night, though the cold start would wait the night's 11 hours.
+    collapse = START + timedelta(days=2, hours=19, minutes=50)
+    events = _bedroom_sleeper(3, collapse)
+    until = collapse + timedelta(hours=14)
+    found = next(a for a in run(events, until=until) if a.kind == "inactivity" and a.raised_at > collapse)
+    assert found.raised_at - collapse < timedelta(hours=3)
+    assert found.reason_code == "inactivity_lit" and found.reason_params["after_device"] == "living"
+    dark = [e for e in events if e.kind != Kind.ILLUMINANCE]
+    late = next(a for a in run(dark, until=until) if a.kind == "inactivity" and a.raised_at > collapse)
+    assert late.raised_at - collapse > timedelta(hours=5)
+
+
+def test_a_lamp_on_where_the_nights_begin_is_not_taken_for_a_collapse_until_evenings_under_it_are_known() -> None:
+    # Asleep over a book from the third night: the bedroom, where every night began, stays lit all night. Without
+    # evenings spent still under that lamp, how long such a spell lasts is unknown, and nothing is raised.
+    events = _bedroom_sleeper(5, START + timedelta(days=30), lamp_in_bed=True)
+    alerts = [a for a in run(events, until=START + timedelta(days=6)) if a.kind == "inactivity"]
+    assert [a for a in alerts if a.reason_code == "inactivity_lit"] == []
+
+
+def test_daylight_is_not_taken_for_a_lamp_left_on() -> None:
+    watch = HouseholdWatch("H-32", WatchSettings(timezone=KST))
+    june = datetime(2026, 6, 15, 18, 40, tzinfo=KST)  # the sun sets at about 19:55
+    watch.observe(Event(june, "H-32", "living", Kind.MOTION, 1.0))
+    watch.observe(Event(june + timedelta(minutes=50), "H-32", "living", Kind.ILLUMINANCE, 300.0))
+    assert watch.silence_lit is None  # daylight or a lamp: cannot tell
+    watch.observe(Event(june + timedelta(hours=2, minutes=20), "H-32", "living", Kind.ILLUMINANCE, 150.0))
+    assert watch.silence_lit is True  # 21:00, past dusk: a lamp
+    january = datetime(2026, 1, 15, 18, 0, tzinfo=KST)  # past dusk since about 17:55
+    assert sun.elevation(january) < sun.CIVIL_DUSK < sun.elevation(june + timedelta(minutes=50))
