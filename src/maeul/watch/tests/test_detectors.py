@@ -880,11 +880,11 @@ def test_a_lamp_left_on_for_the_night_is_checked_once_and_then_learned() -> None
     assert restored.lit_silences == watch.lit_silences and restored.dark_nights == watch.dark_nights
 
 
-def _bedroom_sleeper(days: int, collapse: datetime, lamp_in_bed: bool = False) -> list[Event]:
+def _bedroom_sleeper(days: int, collapse: datetime, lamp_in_bed_from: int | None = None) -> list[Event]:
     """A home with a living-room and a bedroom sensor, both measuring light: the person about in the living room from
     07:00 under its lamp from 18:00, to the bedroom at 21:30 (the living-room lamp put out, the bedroom's on for a
-    few minutes, or left on if ``lamp_in_bed``), the sensors' hourly reports at a quarter past. At ``collapse`` the
-    person stops where they are and every lamp stays as it was."""
+    few minutes, or all night from the night ``lamp_in_bed_from`` on), the sensors' hourly reports at a quarter
+    past. At ``collapse`` the person stops where they are and every lamp stays as it was."""
     rng = random.Random(31)
     moves: list[tuple[datetime, str]] = []
     lamps: dict[str, list[tuple[datetime, datetime]]] = {"living": [], "bedroom": []}
@@ -898,7 +898,12 @@ def _bedroom_sleeper(days: int, collapse: datetime, lamp_in_bed: bool = False) -
         moves.append((bedtime, "bedroom"))
         lamps["living"].append((base + timedelta(hours=18), bedtime))
         lamps["bedroom"].append(
-            (bedtime, base + timedelta(days=1, hours=7) if lamp_in_bed else bedtime + timedelta(minutes=5))
+            (
+                bedtime,
+                base + timedelta(days=1, hours=7)
+                if lamp_in_bed_from is not None and day >= lamp_in_bed_from
+                else bedtime + timedelta(minutes=5),
+            )
         )
     moves = [(at, room) for at, room in moves if at < collapse]
     lamps = {
@@ -937,9 +942,9 @@ def test_in_the_first_days_an_evening_collapse_under_a_lamp_where_no_night_began
 
 
 def test_a_lamp_on_where_the_nights_begin_is_not_taken_for_a_collapse_until_evenings_under_it_are_known() -> None:
-    # Asleep over a book from the third night: the bedroom, where every night began, stays lit all night. Without
-    # evenings spent still under that lamp, how long such a spell lasts is unknown, and nothing is raised.
-    events = _bedroom_sleeper(5, START + timedelta(days=30), lamp_in_bed=True)
+    # Two nights begun in the dark, then asleep over a book: the bedroom, where every night began, stays lit all
+    # night. Without evenings spent still under that lamp, how long such a spell lasts is unknown: nothing is raised.
+    events = _bedroom_sleeper(5, START + timedelta(days=30), lamp_in_bed_from=2)
     alerts = [a for a in run(events, until=START + timedelta(days=6)) if a.kind == "inactivity"]
     assert [a for a in alerts if a.reason_code == "inactivity_lit"] == []
 
