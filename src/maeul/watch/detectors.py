@@ -116,7 +116,7 @@ _HEARD_AFTER = timedelta(hours=1.25)
 _LIT_AFTER = timedelta(minutes=30)
 _LIT_LUX = 20.0
 _LIGHT_FROM, _LIGHT_UNTIL = 5 * 60, 16 * 60  # minutes since noon: 17:00 and 04:00
-_LIT_BEFORE = 14 * 60  # ...and only a silence begun before 02:00: later, a room lit at dawn is the sun
+_LIT_BEFORE = 14 * 60  # ...and only a silence begun before 02:00: later is the night's second half
 _LIT_EVENINGS = 3
 
 
