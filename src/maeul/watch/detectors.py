@@ -810,7 +810,7 @@ class HouseholdWatch:
                 # night's cold start, and so may this one, as far as that night and the allowance (never the night
                 # ceiling).
                 cold_start = min(s.night_ceiling_hours, longest_night * s.margin + s.slack_hours)
-            lit_threshold = self._lit_threshold(local, context, cold_start, None) if lit else None
+            lit_threshold = self._lit_threshold(local, context, cold_start) if lit else None
             return lit_threshold or _Threshold(cold_start, None, "")
         sleep = self._sleep_window()
         # Where the person's nights do not begin after one place (the last room before bed varies), what a silence
@@ -855,28 +855,23 @@ class HouseholdWatch:
             # say too little, so the threshold leaves the cold start's gradually, (learn_days / days)³ of the way
             # back to it (half after four days of three, a tenth after a week, nothing to speak of after two).
             limit += (cold_start - limit) * (s.learn_days / max(learned_days, 1)) ** 3
-        lit_threshold = self._lit_threshold(local, context, limit, sleep) if lit else None
+        lit_threshold = self._lit_threshold(local, context, limit) if lit else None
         return lit_threshold or _Threshold(limit, hours, after)
 
-    def _lit_threshold(
-        self, local: datetime, context: str, limit: float, sleep: tuple[int, int, int, int] | None
-    ) -> _Threshold | None:
+    def _lit_threshold(self, local: datetime, context: str, limit: float) -> _Threshold | None:
         """The threshold of an evening silence with the light still on where the person was last seen (see
         _LIT_AFTER), if sooner than ``limit``: not gone to bed (the lamp left on after a collapse, or still sitting
         up), so unusual once it outlasts the evenings' silences there with the light on. Only once a night has begun
-        in the dark; in the possible night once a week of nights says when that is (from 17:00 before); and where
-        nights have begun only once such spells are known on a few evenings, as a lamp there may be one forgotten on
-        the way to bed or fallen asleep under. A night begun with the light on is itself such a spell, and then this
-        says nothing. Where no night has begun (the living room of a home that sleeps in a watched bedroom, a
-        kitchen), a lamp left burning in the evening is not the way this person goes to bed, from the first night
-        on."""
+        in the dark, and for a silence begun from 17:00 to 02:00, whether or not it may be the night's sleep: one
+        begun before the bedtimes may be compared with evenings that ran unseen into an early night, and the lamp
+        still burning says this one has not. Where nights have begun, only once such spells are known on a few
+        evenings, as a lamp there may be one forgotten on the way to bed or fallen asleep under. A night begun with
+        the light on is itself such a spell, and then this says nothing. Where no night has begun (the living room
+        of a home that sleeps in a watched bedroom, a kitchen), a lamp left burning in the evening is not the way
+        this person goes to bed, from the first night on."""
         s = self.settings
         minute = _since_noon(local)
-        nights_begin_here = any(n[3] and n[3][0] == context for n in self.nights.values() if n[1])
-        since, until = _LIGHT_FROM, _LIT_BEFORE
-        if sleep is not None:
-            since, until = sleep[0] if nights_begin_here else sleep[1], min(sleep[3], _LIT_BEFORE)
-        if not self.dark_nights or not since <= minute < until:
+        if not self.dark_nights or not _LIGHT_FROM <= minute < _LIT_BEFORE:
             return None
         spells = [(at, hours) for at, hours, after in self.lit_silences if after == context]
         longest = max((hours for _at, hours in spells), default=0.0)
@@ -884,6 +879,7 @@ class HouseholdWatch:
         if lit_limit >= limit:
             return None
         evenings = len({(at - timedelta(hours=12)).toordinal() for at, _hours in spells})
+        nights_begin_here = any(n[3] and n[3][0] == context for n in self.nights.values() if n[1])
         if nights_begin_here and evenings < _LIT_EVENINGS:
             return None
         return _Threshold(lit_limit, longest, context, lit=True)

@@ -816,12 +816,17 @@ def test_a_sensor_missing_for_good_holds_inactivity_back_no_longer_than_the_site
 
 
 def _lamp_lit_evenings(
-    days: int, left_on: frozenset[int] = frozenset(), collapse: datetime | None = None, household: str = "H-30"
+    days: int,
+    left_on: frozenset[int] = frozenset(),
+    collapse: datetime | None = None,
+    household: str = "H-30",
+    unseen_from_18_05: frozenset[int] = frozenset(),
 ) -> list[Event]:
     """The national kit's one activity sensor, in the living room, measuring light as Aqara's does: the person about
     from 07:00, the lamp on from 18:00 and put out on the way to bed between 21:00 and 22:00 (left on until the
-    morning on the evenings in ``left_on``), the sensor's hourly report at a quarter past. After ``collapse`` nobody
-    moves and the lamp stays as it was."""
+    morning on the evenings in ``left_on``), the sensor's hourly report at a quarter past. On the evenings in
+    ``unseen_from_18_05`` the person leaves the living room at 18:05 for rooms the sensor cannot see and goes to bed
+    from there (the lamp still put out at bedtime). After ``collapse`` nobody moves and the lamp stays as it was."""
     rng = random.Random(30)
     moves: list[datetime] = []
     lit: list[tuple[datetime, datetime]] = []
@@ -829,10 +834,11 @@ def _lamp_lit_evenings(
         base = START + timedelta(days=day)
         bedtime = base + timedelta(hours=21, minutes=rng.randint(0, 60))
         t = base + timedelta(hours=7, minutes=rng.randint(0, 20))
-        while t < bedtime:
+        last_seen = base + timedelta(hours=18, minutes=5) if day in unseen_from_18_05 else bedtime
+        while t < last_seen:
             moves.append(t)
             t += timedelta(minutes=rng.randint(10, 45) if t.hour < 18 else rng.randint(10, 70))
-        moves.append(bedtime)
+        moves.append(last_seen)
         lit.append((base + timedelta(hours=18), base + timedelta(days=1, hours=7) if day in left_on else bedtime))
     if collapse is not None:
         moves = [at for at in moves if at < collapse]
@@ -861,6 +867,22 @@ def test_an_evening_collapse_under_a_lamp_is_found_before_the_morning_in_a_home_
     dark = [e for e in events if e.kind != Kind.ILLUMINANCE]
     late = next(a for a in run(dark, until=collapse + timedelta(hours=14)) if a.raised_at > collapse)
     assert late.raised_at - collapse > timedelta(hours=8) and late.reason_code == "inactivity_learned"
+
+
+def test_a_collapse_under_the_lamp_before_the_bedtimes_is_not_taken_for_an_evening_run_into_an_early_night() -> None:
+    # Some evenings the person leaves the living room at 18:05 and is not seen again until the morning: a silence
+    # begun then, before the bedtimes, may last the night, and is not unusual before the site's ceiling. The lamp
+    # still burning after those evenings' spells under it (about 3 h, to bedtime) says this one is not such an
+    # evening. The code before this rule found it at 05:45.
+    collapse = START + timedelta(days=16, hours=18, minutes=5)
+    events = _lamp_lit_evenings(18, collapse=collapse, unseen_from_18_05=frozenset({3, 6, 9, 12}))
+    until = collapse + timedelta(hours=14)
+    events = [e for e in events if e.at < until]
+    found = next(a for a in run(events, until=until) if a.kind == "inactivity" and a.raised_at > collapse)
+    assert found.raised_at - collapse < timedelta(hours=6) and found.reason_code == "inactivity_lit"
+    dark = [e for e in events if e.kind != Kind.ILLUMINANCE]
+    late = next(a for a in run(dark, until=until) if a.kind == "inactivity" and a.raised_at > collapse)
+    assert late.raised_at - collapse > timedelta(hours=10)
 
 
 def test_a_lamp_left_on_for_the_night_is_checked_once_and_then_learned() -> None:
