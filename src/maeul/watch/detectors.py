@@ -112,7 +112,7 @@ _HEARD_AFTER = timedelta(hours=1.25)
 # maeul.watch.sun): before it, the sun may be what lights the room. Silences begun from 17:00 to 04:00 are learned
 # lit or dark. Once a night has begun in the dark, an evening silence lit at every report is not the night's sleep
 # until it outlasts the spells with the light on after that sensor; where nights have begun, only once such spells
-# are known on a few evenings (a lamp there may be one left on for the night).
+# are known on a few evenings (a lamp there may be one left on for the night) or before the usual bedtimes.
 _LIT_AFTER = timedelta(minutes=30)
 _LIT_LUX = 20.0
 _LIGHT_FROM, _LIGHT_UNTIL = 5 * 60, 16 * 60  # minutes since noon: 17:00 and 04:00
@@ -146,7 +146,9 @@ class WatchSettings:
     """Per-household settings; the defaults follow the site settings' defaults."""
 
     cold_start_hours: float = 8.0  # inactivity threshold until enough days are learned
-    cold_start_night_hours: float = 11.0  # the same for a silence beginning in the evening or night (sleep)
+    # The same for a silence beginning in the evening or night (sleep): as long as the ceiling, as a night in a home
+    # that sees only its living room runs to 11-12 h (out of it before bed, back after the kitchen and the bathroom).
+    cold_start_night_hours: float = 12.0
     ceiling_hours: float = 12.0  # never wait longer than this, whatever was learned
     floor_hours: float = 2.0  # never alert on a silence shorter than this
     learn_days: int = 3  # days of history before learned thresholds begin to replace the cold-start one
@@ -382,9 +384,10 @@ class HouseholdWatch:
     _threshold: tuple[datetime, str, _Threshold] | None = None  # for the current silence: worked out once
     _held_until: datetime | None = None  # the current silence's inactivity is held back until then at least
     _next_hour: dict[str, datetime] = field(default_factory=dict)  # device -> the end of the hour it was last heard in
-    # nights': from when a silence may be sleep (after where the person sleeps, after anywhere else), earliest and
-    # latest up (see _sleep_window); where the person sleeps, and whether that tells (see _sleep_places)
-    _sleep: tuple[int, int, int, int] | None = None
+    # nights': from when a silence may be sleep (after where the person sleeps, after anywhere else), the earliest
+    # tenth's bedtime, earliest and latest up (see _sleep_window); where the person sleeps, and whether that tells (see
+    # _sleep_places)
+    _sleep: tuple[int, int, int, int, int] | None = None
     _places: tuple[frozenset[str], bool] | None = None
     _soonest_for: WatchSettings | None = None
     _soonest_delta: timedelta = timedelta(0)
@@ -770,7 +773,7 @@ class HouseholdWatch:
         local = self._local(began)
         learned_days = (began - self.silences.first_day).days if self.silences.first_day else 0
         if not s.learn:
-            night = local.hour >= 20 or local.hour < 4
+            night = local.hour >= _NIGHT_FROM or local.hour < _NIGHT_UNTIL
             return _Threshold(min(s.cold_start_night_hours if night else s.cold_start_hours, s.ceiling_hours), None, "")
         places, place_tells = self._sleep_places()
         # Every night so far began on a pressed mat (the bed), and this silence follows somewhere else: whatever the
@@ -782,7 +785,7 @@ class HouseholdWatch:
             and context not in places
             and self._sleep_window() is None
         )
-        night = (local.hour >= 20 or local.hour < 4) and not not_a_night
+        night = (local.hour >= _NIGHT_FROM or local.hour < _NIGHT_UNTIL) and not not_a_night
         cold_start = min(s.cold_start_night_hours if night else s.cold_start_hours, s.ceiling_hours)
         if (
             1 <= learned_days < _FIRST_DAYS
@@ -818,7 +821,7 @@ class HouseholdWatch:
         own = place_tells or context in places or not (local.hour >= _NIGHT_FROM or local.hour < _NIGHT_UNTIL)
         ahead = _EARLY_MINUTES
         if sleep is not None:
-            bed_after_bed, bed_elsewhere, first_up, up = sleep
+            bed_after_bed, bed_elsewhere, _early_bed, first_up, up = sleep
             bed = bed_after_bed if context in places or not place_tells else bed_elsewhere
             if _since_noon(local) < bed:
                 # Before the person's bedtimes: the nights begun later are not what this silence is compared with.
@@ -844,9 +847,12 @@ class HouseholdWatch:
                     learned, hours, after = wake_limit, until_up, context
                 ceiling = max(ceiling, min(s.night_ceiling_hours, wake_limit))
         elif local.hour >= _NIGHT_FROM or local.hour < _NIGHT_UNTIL:
-            # Before a week of nights is known: if two nights already outlasted the ceiling (a home that sees nothing
-            # between the evening and the morning), so may this one, as far as the silences learned say.
-            long_nights = sum(1 for _bed, rest, _up, _after in self.nights.values() if rest > ceiling * 60)
+            # Before a week of nights is known: once two nights were so long that their allowance would outlast the
+            # ceiling (a home that sees little between the evening and the morning), so may this one's, as far as
+            # the silences learned say.
+            long_nights = sum(
+                1 for _bed, rest, _up, _after in self.nights.values() if rest / 60 * s.margin + s.slack_hours > ceiling
+            )
             if long_nights >= 2:
                 ceiling = max(ceiling, min(s.night_ceiling_hours, learned))
         limit = min(max(learned, s.floor_hours), ceiling)
@@ -865,8 +871,10 @@ class HouseholdWatch:
         in the dark, and for a silence begun from 17:00 to 02:00, whether or not it may be the night's sleep: one
         begun before the bedtimes may be compared with evenings that ran unseen into an early night, and the lamp
         still burning says this one has not. Where nights have begun, only once such spells are known on a few
-        evenings, as a lamp there may be one forgotten on the way to bed or fallen asleep under. A night begun with
-        the light on is itself such a spell, and then this says nothing. Where no night has begun (the living room
+        evenings, as a lamp there may be one forgotten on the way to bed or fallen asleep under; but not for a silence
+        begun before all but the earliest tenth of the nights did (once a week of nights is known): it is not bedtime
+        yet, so the lamp is not one forgotten on the way to bed. A night begun with the light on is itself such a
+        spell, and then this says nothing. Where no night has begun (the living room
         of a home that sleeps in a watched bedroom, a kitchen), a lamp left burning in the evening is not the way
         this person goes to bed, from the first night on."""
         s = self.settings
@@ -880,7 +888,9 @@ class HouseholdWatch:
             return None
         evenings = len({(at - timedelta(hours=12)).toordinal() for at, _hours in spells})
         nights_begin_here = any(n[3] and n[3][0] == context for n in self.nights.values() if n[1])
-        if nights_begin_here and evenings < _LIT_EVENINGS:
+        sleep = self._sleep_window()
+        before_the_bedtimes = sleep is not None and minute < sleep[2]
+        if nights_begin_here and evenings < _LIT_EVENINGS and not before_the_bedtimes:
             return None
         return _Threshold(lit_limit, longest, context, lit=True)
 
@@ -897,10 +907,11 @@ class HouseholdWatch:
             self._places = (places, tells)
         return self._places
 
-    def _sleep_window(self) -> tuple[int, int, int, int] | None:
+    def _sleep_window(self) -> tuple[int, int, int, int, int] | None:
         """From the nights learned (minutes since the evening's noon): from when a silence may be the night's sleep
         after where the person goes to sleep (or anywhere, when the place does not tell), and after anywhere else;
-        the earliest and latest rising. None before a week of nights."""
+        the bedtime of the earliest tenth of the nights; the earliest and latest rising. None before a week of
+        nights."""
         if self._sleep is None:
             nights = [n for n in self.nights.values() if n[1]]
             if len(nights) < _NIGHTS:
@@ -914,7 +925,7 @@ class HouseholdWatch:
             spread = 1.4826 * sorted(abs(b - median) for b in beds)[len(beds) // 2]
             elsewhere = max(after_bed, int(median - _BED_EARLY_SPREADS * max(spread, _BED_SPREAD_LEAST)))
             ups = [n[2] for n in nights]
-            self._sleep = (after_bed, elsewhere, min(ups), max(ups))
+            self._sleep = (after_bed, elsewhere, beds[len(beds) // 10], min(ups), max(ups))
         return self._sleep
 
     def offline_after(self, device: str) -> timedelta | None:
