@@ -874,9 +874,9 @@ class HouseholdWatch:
         evenings, as a lamp there may be one forgotten on the way to bed or fallen asleep under; but not for a silence
         begun before all but the earliest tenth of the nights did (once a week of nights is known): it is not bedtime
         yet, so the lamp is not one forgotten on the way to bed. A night begun with the light on is itself such a
-        spell, and then this says nothing. Where no night has begun (the living room
-        of a home that sleeps in a watched bedroom, a kitchen), a lamp left burning in the evening is not the way
-        this person goes to bed, from the first night on."""
+        spell, and then this says nothing. Where no night has begun (the living room of a home that sleeps in a
+        watched bedroom, a kitchen), a lamp left burning in the evening is not the way this person goes to bed, from
+        the first night on."""
         s = self.settings
         minute = _since_noon(local)
         if not self.dark_nights or not _LIGHT_FROM <= minute < _LIT_BEFORE:
@@ -889,7 +889,7 @@ class HouseholdWatch:
         evenings = len({(at - timedelta(hours=12)).toordinal() for at, _hours in spells})
         nights_begin_here = any(n[3] and n[3][0] == context for n in self.nights.values() if n[1])
         sleep = self._sleep_window()
-        before_the_bedtimes = sleep is not None and minute < sleep[2]
+        before_the_bedtimes = sleep is not None and minute < sleep[2]  # the earliest tenth's bedtime
         if nights_begin_here and evenings < _LIT_EVENINGS and not before_the_bedtimes:
             return None
         return _Threshold(lit_limit, longest, context, lit=True)
