@@ -21,9 +21,9 @@ the ceiling, up to the night ceiling, in homes whose ordinary nights are longer.
 from outings through it (and days out, once seen, are not checked after a day), and appliances' rhythms from their
 plugs' power. A silence only part of which every sensor saw (one that reports on a clock went missing while the
 rest of the home was heard) counts only that part (``_hold``): we could not see, which is not the same as stillness.
-Where the person's nights begin in the dark, an evening silence in a room whose motion sensor still measures a lamp
-well into it is not taken for the night: it is unusual once it outlasts the evenings' silences there with the light on
-(``_LIT_AFTER``).
+Where the person's nights begin in the dark, an evening silence with a lamp that a motion sensor still measures well
+into it is not taken for the night: it is unusual once it outlasts the evenings' silences after the same place with a
+lamp on (``_LIT_AFTER``).
 
 Alerts carry ``reason`` in English (replay output, logs) and ``reason_code`` with ``reason_params`` for the web
 layer to render in the user's language. Codes and their params (minutes and watts are whole numbers; ``weekday``
@@ -32,8 +32,8 @@ is 0 = Monday; ``part`` is one of nights, mornings, afternoons, evenings):
 - ``inactivity_cold_start``: silent_minutes, threshold_minutes, weekday, part
 - ``inactivity_learned``: silent_minutes, usual_minutes, weekday, part, after_device ("" when learned from the hour
   alone), in_bed (true when the silence began on a pressed bed or seat mat)
-- ``inactivity_lit``: silent_minutes, usual_minutes, weekday, part, after_device (the light still on where the person
-  was last seen)
+- ``inactivity_lit``: silent_minutes, usual_minutes, weekday, part, after_device, light_device (the sensor that sees a
+  lamp still on: where the person was last seen, if it does)
 - ``away_too_long``: out_minutes, door_device
 - ``sos``, ``smoke``, ``gas``: device
 - ``temperature_high``, ``temperature_low``: celsius, limit_celsius, device
@@ -106,18 +106,21 @@ _REGULAR_SHARE, _REGULAR_WATCHED_HOURS = 0.8, 48
 _MISSING_AFTER = timedelta(hours=2)
 _HEARD_AFTER = timedelta(hours=1.25)
 # The light left on. A motion sensor that measures light (Aqara's, with every report and its hourly one) says whether
-# the room where the person was last seen is still lit this long into a silence: by then a lamp switched off on the
-# way to bed is off, and what the sensor reads is the lamp left burning or the dark. Lit is a lamp near the sensor
-# (Aqara reads tens to hundreds of lux under one; a dark room at night, a few), and only after civil dusk (see
-# maeul.watch.sun): before it, the sun may be what lights the room. Silences begun from 17:00 to 04:00 are learned
-# lit or dark. Once a night has begun in the dark, an evening silence lit at every report is not the night's sleep
-# until it outlasts the spells with the light on after that sensor; where nights have begun, only once such spells
-# are known on a few evenings (a lamp there may be one left on for the night) or before the usual bedtimes.
+# its room is still lit this long into a silence: by then a lamp switched off on the way to bed is off, and what the
+# sensor reads is the lamp left burning or the dark. Lit is a lamp near the sensor (Aqara reads tens to hundreds of lux
+# under one; a dark room at night, a few), and only after civil dusk (see maeul.watch.sun): before it, the sun may be
+# what lights the room. Every room's counts: the person may have been last seen in the dark kitchen, or by the TV's
+# plug, with the living room's lamp burning. Silences begun from 17:00 to 04:00 are learned lit or dark. Once a night
+# has begun in the dark, an evening silence with a lamp on at every report is not the night's sleep until it outlasts
+# the spells with a lamp on after the same place; where nights begin, at bedtime, only the lamp there counts, and only
+# once such spells are known on a few evenings (a lamp there may be one left on for the night).
 _LIT_AFTER = timedelta(minutes=30)
 _LIT_LUX = 20.0
 _LIGHT_FROM, _LIGHT_UNTIL = 5 * 60, 16 * 60  # minutes since noon: 17:00 and 04:00
 _LIT_BEFORE = 14 * 60  # ...and only a silence begun before 02:00: later is the night's second half
 _LIT_EVENINGS = 3
+_LIT_AHEAD_MINUTES = 120  # spells with a lamp on are fewer than silences: one begun up to two hours later compares
+_FIRST_BEDTIMES_LEEWAY = 30  # minutes: the first nights' bedtimes say little of how early the next may be
 
 
 class Event(NamedTuple):  # one per reading replayed: a named tuple is built in a third of a frozen dataclass's time
@@ -334,7 +337,14 @@ class _Threshold:
     hours: float
     usual: float | None  # the learned usual silence, None in the cold start
     after_device: str  # "" when learned from the hour alone
-    lit: bool = False  # judged as a silence with the light left on (see _LIT_AFTER)
+    lit: bool = False  # judged as a silence with a lamp left on (see _LIT_AFTER)
+
+
+def _lamps_restored(data: dict[str, Any]) -> dict[str, bool]:
+    if "lamps" in data:
+        return {device: bool(lit) for device, lit in data["lamps"].items()}
+    lit = data.get("silence_lit")
+    return {data["context"]: bool(lit)} if lit is not None else {}
 
 
 @dataclass
@@ -373,11 +383,11 @@ class HouseholdWatch:
     # evening's ordinal -> (bed, rest, up, contexts): when the night's rest began and how long it lasted, when the
     # person was up (minutes since that evening's noon), and what the rest followed (see _night)
     nights: dict[int, tuple[int, int, int, list[str]]] = field(default_factory=dict)
-    # The light where the silence under way began, measured well into it (see _LIT_AFTER): lit at every report
-    # (True), dark at one (False), not measured yet (None), and the last report lit while it was; the evening
-    # silences' spells with the light on, as (local start, hours, context); and the evenings (ordinals) whose night
-    # began in the dark.
-    silence_lit: bool | None = None
+    # The lamps in the home, measured well into the silence under way (see _LIT_AFTER): each light-measuring motion
+    # sensor lit at every report of it so far (True) or dark at one (False), not yet measured (absent); and the last
+    # report lit while it was; the evening silences' spells with a lamp on, as (local start, hours, context); and the
+    # evenings (ordinals) whose night began in the dark.
+    lamps: dict[str, bool] = field(default_factory=dict)
     lit_until: datetime | None = None
     lit_silences: list[tuple[datetime, float, str]] = field(default_factory=list)
     dark_nights: set[int] = field(default_factory=set)
@@ -500,14 +510,13 @@ class HouseholdWatch:
         return alerts
 
     def _light(self, event: Event) -> None:
-        """The light where the person was last seen, from the first report well into the silence on (see
-        _LIT_AFTER): lit while every report is, dark from the first that is not."""
+        """The lamps, from each sensor's first report well into the silence on (see _LIT_AFTER): a sensor's is lit
+        while every report of it is, and dark from the first that is not."""
         if (
-            self.silence_lit is False
-            or event.device != self.context
-            or self.last_activity is None
+            self.last_activity is None
             or self.away_since is not None
             or event.at - self.last_activity < _LIT_AFTER
+            or self.lamps.get(event.device) is False
         ):
             return
         lit = event.value >= _LIT_LUX
@@ -515,20 +524,24 @@ class HouseholdWatch:
             return  # daylight or a lamp: cannot tell until dusk
         if lit:
             self.lit_until = event.at
-        if lit is not self.silence_lit:
-            self.silence_lit = lit
+        if self.lamps.get(event.device) is not lit:
+            self.lamps[event.device] = lit
             self._threshold = None  # the silence's threshold is worked out again
 
+    def _lit(self) -> frozenset[str]:
+        """The sensors that still see a lamp on, well into the silence under way."""
+        return frozenset(device for device, lit in self.lamps.items() if lit)
+
     def _learn_light(self, began: datetime, hours: float) -> None:
-        """File an evening or night silence that ended: how long it went on with the light on (to the last report
-        lit before any dark one), or, if it began in the dark and lasted a night, as a night begun in the dark
+        """File an evening or night silence that ended: how long it went on with a lamp on (to the last report lit
+        before the lamps were all dark), or, if it began in the dark and lasted a night, as a night begun in the dark
         (``began`` local)."""
         assert self.last_activity is not None
         if not _LIGHT_FROM <= _since_noon(began) < _LIGHT_UNTIL:
             return
         if self.lit_until is not None:
             # Lit to its end, or to the last report lit before the first dark one.
-            lit_hours = hours if self.silence_lit else _hours(self.lit_until - self.last_activity)
+            lit_hours = hours if any(self.lamps.values()) else _hours(self.lit_until - self.last_activity)
             kept_from = began - timedelta(days=self.settings.memory_days)
             self.lit_silences = [p for p in self.lit_silences if p[0] >= kept_from] + [(began, lit_hours, self.context)]
         elif hours >= _NIGHT_SHORTEST:
@@ -563,7 +576,7 @@ class HouseholdWatch:
             began = self._local(self.last_activity)
             if gap >= _SHORTEST_KEPT_HOURS:
                 self.silences.add(self.context, began, gap, self.settings.memory_days)
-                if self.silence_lit is not None:
+                if self.lamps:
                     self._learn_light(began, gap)
             if gap >= 1:
                 self._rest(began, at)
@@ -586,7 +599,9 @@ class HouseholdWatch:
         self.open_causes.discard("inactivity")
         self.open_causes.discard("away")
         self._held_until = None
-        self.silence_lit, self.lit_until = None, None
+        if self.lamps:
+            self.lamps = {}
+        self.lit_until = None
 
     def _rest(self, began: datetime, ended: datetime) -> None:
         """A night's long silences with only a few minutes up between them, back where the rest began (visits to the
@@ -766,9 +781,9 @@ class HouseholdWatch:
             event.device,
         )
 
-    def threshold(self, began: datetime, context: str = "", lit: bool = False) -> _Threshold:
+    def threshold(self, began: datetime, context: str = "", lit: frozenset[str] = frozenset()) -> _Threshold:
         """Hours of silence that would be unusual for a silence beginning at ``began`` after ``context`` (``lit``:
-        the light there still on well into it, at every report)."""
+        the sensors that see a lamp still on well into it, at every report)."""
         s = self.settings
         local = self._local(began)
         learned_days = (began - self.silences.first_day).days if self.silences.first_day else 0
@@ -813,7 +828,7 @@ class HouseholdWatch:
                 # night's cold start, and so may this one, as far as that night and the allowance (never the night
                 # ceiling).
                 cold_start = min(s.night_ceiling_hours, longest_night * s.margin + s.slack_hours)
-            lit_threshold = self._lit_threshold(local, context, cold_start) if lit else None
+            lit_threshold = self._lit_threshold(local, context, cold_start, lit) if lit else None
             return lit_threshold or _Threshold(cold_start, None, "")
         sleep = self._sleep_window()
         # Where the person's nights do not begin after one place (the last room before bed varies), what a silence
@@ -861,38 +876,58 @@ class HouseholdWatch:
             # say too little, so the threshold leaves the cold start's gradually, (learn_days / days)³ of the way
             # back to it (half after four days of three, a tenth after a week, nothing to speak of after two).
             limit += (cold_start - limit) * (s.learn_days / max(learned_days, 1)) ** 3
-        lit_threshold = self._lit_threshold(local, context, limit) if lit else None
+        lit_threshold = self._lit_threshold(local, context, limit, lit) if lit else None
         return lit_threshold or _Threshold(limit, hours, after)
 
-    def _lit_threshold(self, local: datetime, context: str, limit: float) -> _Threshold | None:
-        """The threshold of an evening silence with the light still on where the person was last seen (see
-        _LIT_AFTER), if sooner than ``limit``: not gone to bed (the lamp left on after a collapse, or still sitting
-        up), so unusual once it outlasts the evenings' silences there with the light on. Only once a night has begun
-        in the dark, and for a silence begun from 17:00 to 02:00, whether or not it may be the night's sleep: one
-        begun before the bedtimes may be compared with evenings that ran unseen into an early night, and the lamp
-        still burning says this one has not. Where nights have begun, only once such spells are known on a few
-        evenings, as a lamp there may be one forgotten on the way to bed or fallen asleep under; but not for a silence
-        begun before all but the earliest tenth of the nights did (once a week of nights is known): it is not bedtime
-        yet, so the lamp is not one forgotten on the way to bed. A night begun with the light on is itself such a
-        spell, and then this says nothing. Where no night has begun (the living room of a home that sleeps in a
-        watched bedroom, a kitchen), a lamp left burning in the evening is not the way this person goes to bed, from
-        the first night on."""
+    def _lit_threshold(self, local: datetime, context: str, limit: float, lit: frozenset[str]) -> _Threshold | None:
+        """The threshold of an evening silence with a lamp still on in the home (``lit``: the sensors that see one,
+        see _LIT_AFTER), if sooner than ``limit``: not gone to bed (a lamp left on after a collapse, or still sitting
+        up), so unusual once it outlasts the evenings' silences after the same place with a lamp on. Only once a night
+        has begun in the dark, and for a silence begun from 17:00 to 02:00, whether or not it may be the night's
+        sleep: one begun before the bedtimes may be compared with evenings that ran unseen into an early night, and
+        the lamp still burning says this one has not.
+
+        Not yet bedtime (see _earliest_bedtime), or where no night has begun (a kitchen in a home that sleeps in a
+        watched bedroom), a lamp left burning is not the way this person goes to bed: the spells are compared as the
+        silences are, those begun up to _LIT_AHEAD_MINUTES later and what remained of those under way then. Where
+        nights begin, at bedtime, a lamp may be one forgotten on the way to bed or fallen asleep under: only the lamp
+        there counts, and only once its spells are known on a few evenings, whenever they began. A night begun with a
+        lamp on is itself such a spell, and then this says nothing."""
         s = self.settings
         minute = _since_noon(local)
         if not self.dark_nights or not _LIGHT_FROM <= minute < _LIT_BEFORE:
             return None
         spells = [(at, hours) for at, hours, after in self.lit_silences if after == context]
-        longest = max((hours for _at, hours in spells), default=0.0)
+        nights_begin_here = any(n[3] and n[3][0] == context for n in self.nights.values() if n[1])
+        bedtime = self._earliest_bedtime()
+        if nights_begin_here and (bedtime is None or minute >= bedtime):
+            evenings = len({(at - timedelta(hours=12)).toordinal() for at, _hours in spells})
+            if context not in lit or evenings < _LIT_EVENINGS:
+                return None
+            longest = max((hours for _at, hours in spells), default=0.0)
+        else:
+            longest = max(
+                (
+                    hours - max(minute - _since_noon(at), 0) / 60
+                    for at, hours in spells
+                    if _since_noon(at) <= minute + _LIT_AHEAD_MINUTES
+                ),
+                default=0.0,
+            )
+            longest = max(longest, 0.0)
         lit_limit = max(longest * s.margin + s.slack_hours, s.floor_hours)
         if lit_limit >= limit:
             return None
-        evenings = len({(at - timedelta(hours=12)).toordinal() for at, _hours in spells})
-        nights_begin_here = any(n[3] and n[3][0] == context for n in self.nights.values() if n[1])
-        sleep = self._sleep_window()
-        before_the_bedtimes = sleep is not None and minute < sleep[2]  # the earliest tenth's bedtime
-        if nights_begin_here and evenings < _LIT_EVENINGS and not before_the_bedtimes:
-            return None
         return _Threshold(lit_limit, longest, context, lit=True)
+
+    def _earliest_bedtime(self) -> int | None:
+        """Before this (minutes since noon) an evening is not yet the person's bedtime: the earliest tenth's bedtime
+        once a week of nights is known (see _sleep_window); before that, a while before the earliest night's."""
+        sleep = self._sleep_window()
+        if sleep is not None:
+            return sleep[2]
+        beds = [n[0] for n in self.nights.values() if n[1]]
+        return min(beds) - _FIRST_BEDTIMES_LEEWAY if beds else None
 
     def _sleep_places(self) -> tuple[frozenset[str], bool]:
         """Where the person goes to sleep (what a third of the nights' rests or more began after: the bedroom PIR,
@@ -942,7 +977,7 @@ class HouseholdWatch:
         """The threshold of the silence under way, worked out once per silence."""
         assert self.last_activity is not None
         if self._threshold is None or self._threshold[:2] != (self.last_activity, self.context):
-            threshold = self.threshold(self.last_activity, self.context, self.silence_lit is True)
+            threshold = self.threshold(self.last_activity, self.context, self._lit())
             self._threshold = (self.last_activity, self.context, threshold)
         return self._threshold[2]
 
@@ -1118,12 +1153,18 @@ class HouseholdWatch:
             params["threshold_minutes"] = _minutes(threshold.hours)
         elif threshold.lit:
             usual = duration_text(timedelta(hours=threshold.usual))
+            lit = self._lit()
+            light = threshold.after_device if threshold.after_device in lit else min(lit, default="")
             reason = (
-                f"No activity for {duration_text(silent)} since {threshold.after_device}, and the light there is still "
-                f"on; with the light on, usually at most {usual} in the evening, and nights begin in the dark."
+                f"No activity for {duration_text(silent)} since {threshold.after_device}, and a light is still on "
+                f"({light}); with a light on, usually at most {usual} in the evening, and nights begin in the dark."
             )
             code = "inactivity_lit"
-            params |= {"usual_minutes": _minutes(threshold.usual), "after_device": threshold.after_device}
+            params |= {
+                "usual_minutes": _minutes(threshold.usual),
+                "after_device": threshold.after_device,
+                "light_device": light,
+            }
         else:
             usual = duration_text(timedelta(hours=threshold.usual))
             in_bed = threshold.after_device.startswith("on:")
@@ -1200,7 +1241,7 @@ class HouseholdWatch:
             "detected": {d: _iso(t) for d, t in self.detected.items()},
             "rest": [_iso(self.rest_start), _iso(self.rest_end), [self.rest_context] if self.rest_context else []],
             "nights": {str(n): [b, r, u, list(c)] for n, (b, r, u, c) in self.nights.items()},
-            "silence_lit": self.silence_lit,
+            "lamps": dict(self.lamps),
             "lit_until": _iso(self.lit_until),
             "lit_silences": [[_iso(at), hours, after] for at, hours, after in self.lit_silences],
             "dark_nights": sorted(self.dark_nights),
@@ -1261,8 +1302,9 @@ class HouseholdWatch:
             rest_end=_from_iso(data["rest"][1]),
             rest_context=(data["rest"][2] or [""])[0],  # before, a list of what the rest was after, first first
             nights={int(n): (v[0], v[1], v[2], list(v[3])) for n, v in data.get("nights", {}).items()},
-            # Snapshots from before the light was watched: it is learned afresh.
-            silence_lit=data.get("silence_lit"),
+            # Snapshots from before the light was watched: it is learned afresh. From before every lamp was watched:
+            # only the light where the silence began was.
+            lamps=_lamps_restored(data),
             lit_until=_from_iso(data.get("lit_until")),
             lit_silences=[(when(at), hours, after) for at, hours, after in data.get("lit_silences", [])],
             dark_nights=set(data.get("dark_nights", [])),

@@ -63,12 +63,14 @@ _RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "inactivity_learned": _inactivity_learned,
     "inactivity_lit": lambda p: (
         _(
-            "No activity for %(silent)s since %(device)s, and the light there is still on; with the light on, usually "
-            "at most %(usual)s in the evening, and nights begin in the dark."
+            "No activity for %(silent)s since %(device)s, and a light is still on (%(light)s); with a light on, "
+            "usually at most %(usual)s in the evening, and nights begin in the dark."
         )
         % {
             "silent": duration(p.get("silent_minutes")),
             "device": p.get("after_device", ""),
+            # Alerts raised before every lamp was watched saw only the light where the person was last seen.
+            "light": p.get("light_device") or p.get("after_device", ""),
             "usual": duration(p.get("usual_minutes")),
         }
     ),

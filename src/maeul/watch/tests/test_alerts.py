@@ -238,12 +238,23 @@ def test_a_lamp_left_burning_is_explained_in_korean() -> None:
 
     from maeul.watch.reasons import render
 
-    params = {"silent_minutes": 200, "usual_minutes": 75, "after_device": "거실 동작", "weekday": 1}
+    params = {
+        "silent_minutes": 200,
+        "usual_minutes": 75,
+        "after_device": "침실 동작",
+        "light_device": "거실 동작",
+        "weekday": 1,
+    }
     with translation.override("en"):
         assert render("inactivity_lit", params) == (
-            "No activity for 3 h 20 min since 거실 동작, and the light there is still on; with the light on, "
+            "No activity for 3 h 20 min since 침실 동작, and a light is still on (거실 동작); with a light on, "
             "usually at most 1 h 15 min in the evening, and nights begin in the dark."
         )
     with translation.override("ko"):
         text = render("inactivity_lit", params)
     assert text is not None and "3시간 20분" in text and "1시간 15분" in text and "불" in text
+    assert "침실 동작" in text and "거실 동작" in text
+    # An alert raised before every lamp was watched names no light device: the light was where the person was seen.
+    with translation.override("en"):
+        older = render("inactivity_lit", {k: v for k, v in params.items() if k != "light_device"})
+    assert older is not None and "a light is still on (침실 동작)" in older

@@ -866,7 +866,7 @@ def test_an_evening_collapse_under_a_lamp_is_found_before_the_morning_in_a_home_
     found = next(a for a in alerts if a.raised_at > collapse)
     assert found.raised_at - collapse < timedelta(hours=4)
     assert found.reason_code == "inactivity_lit" and found.reason_params["after_device"] == "living"
-    assert "the light there is still on" in found.reason
+    assert found.reason_params["light_device"] == "living" and "a light is still on (living)" in found.reason
     # Without the light readings the same evening looks like an early night: found only when the morning is late.
     dark = [e for e in events if e.kind != Kind.ILLUMINANCE]
     late = next(a for a in run(dark, until=collapse + timedelta(hours=14)) if a.raised_at > collapse)
@@ -921,11 +921,18 @@ def test_a_lamp_left_on_for_the_night_is_checked_once_and_then_learned() -> None
     assert restored.lit_silences == watch.lit_silences and restored.dark_nights == watch.dark_nights
 
 
-def _bedroom_sleeper(days: int, collapse: datetime, lamp_in_bed_from: int | None = None) -> list[Event]:
+def _bedroom_sleeper(
+    days: int,
+    collapse: datetime,
+    lamp_in_bed_from: int | None = None,
+    living_lamp_left_on: frozenset[int] = frozenset(),
+    last_room: str = "living",
+) -> list[Event]:
     """A home with a living-room and a bedroom sensor, both measuring light: the person about in the living room from
-    07:00 under its lamp from 18:00, to the bedroom at 21:30 (the living-room lamp put out, the bedroom's on for a
-    few minutes, or all night from the night ``lamp_in_bed_from`` on), the sensors' hourly reports at a quarter
-    past. At ``collapse`` the person stops where they are and every lamp stays as it was."""
+    07:00 under its lamp from 18:00, to the bedroom at 21:30 (the living-room lamp put out, or left on until the
+    morning on the evenings in ``living_lamp_left_on``; the bedroom's on for a few minutes, or all night from the
+    night ``lamp_in_bed_from`` on), the sensors' hourly reports at a quarter past. At ``collapse`` the person stops,
+    just after stepping into ``last_room``, and every lamp stays as it was."""
     rng = random.Random(31)
     moves: list[tuple[datetime, str]] = []
     lamps: dict[str, list[tuple[datetime, datetime]]] = {"living": [], "bedroom": []}
@@ -937,7 +944,9 @@ def _bedroom_sleeper(days: int, collapse: datetime, lamp_in_bed_from: int | None
             moves.append((t, "living"))
             t += timedelta(minutes=rng.randint(10, 50))
         moves.append((bedtime, "bedroom"))
-        lamps["living"].append((base + timedelta(hours=18), bedtime))
+        lamps["living"].append(
+            (base + timedelta(hours=18), base + timedelta(days=1, hours=7) if day in living_lamp_left_on else bedtime)
+        )
         lamps["bedroom"].append(
             (
                 bedtime,
@@ -947,6 +956,8 @@ def _bedroom_sleeper(days: int, collapse: datetime, lamp_in_bed_from: int | None
             )
         )
     moves = [(at, room) for at, room in moves if at < collapse]
+    if last_room != "living":
+        moves.append((collapse - timedelta(minutes=1), last_room))
     lamps = {
         room: [(on, off if not on <= collapse <= off else START + timedelta(days=days + 1)) for on, off in runs]
         for room, runs in lamps.items()
@@ -990,13 +1001,70 @@ def test_a_lamp_on_where_the_nights_begin_is_not_taken_for_a_collapse_until_even
     assert [a for a in alerts if a.reason_code == "inactivity_lit"] == []
 
 
+def test_a_lamp_burning_in_another_room_counts_where_the_person_was_last_seen_in_the_dark() -> None:
+    # At 20:50 the person steps into the dark bedroom, where every night began, and collapses there: it may be an
+    # early night. Before the bedtimes (21:30) the living room's lamp burning on says it is not. The code before this
+    # rule read only the bedroom's light, and found it the next morning.
+    collapse = START + timedelta(days=16, hours=20, minutes=50)
+    until = collapse + timedelta(hours=14)
+    events = [e for e in _bedroom_sleeper(17, collapse, last_room="bedroom") if e.at < until]
+    found = next(a for a in run(events, until=until) if a.kind == "inactivity" and a.raised_at > collapse)
+    assert found.raised_at - collapse < timedelta(hours=3) and found.reason_code == "inactivity_lit"
+    assert found.reason_params["after_device"] == "bedroom" and found.reason_params["light_device"] == "living"
+    assert "since bedroom, and a light is still on (living)" in found.reason
+
+
+def test_the_lamps_seen_during_a_silence_survive_a_restart() -> None:
+    collapse = START + timedelta(days=16, hours=20, minutes=50)
+    events = [e for e in _bedroom_sleeper(17, collapse, last_room="bedroom") if e.at < collapse + timedelta(hours=2)]
+    watch = HouseholdWatch("H-31", WatchSettings())
+    _drive(watch, events, events[-1].at)
+    assert watch.lamps == {"living": True, "bedroom": False}
+    saved = json.loads(json.dumps(watch.snapshot()))
+    assert HouseholdWatch.restore("H-31", WatchSettings(), saved).lamps == watch.lamps
+    # A snapshot from before every lamp was watched knew only the light where the silence began.
+    older = {k: v for k, v in saved.items() if k != "lamps"} | {"silence_lit": False}
+    assert HouseholdWatch.restore("H-31", WatchSettings(), older).lamps == {"bedroom": False}
+
+
+def test_at_bedtime_a_lamp_forgotten_in_another_room_is_not_taken_for_a_collapse() -> None:
+    # Some nights the living room's lamp is left on until the morning; the bedroom, where the nights begin, is dark.
+    # At bedtime a lamp elsewhere may be one forgotten on the way to bed: only the bedroom's own would count there.
+    events = _bedroom_sleeper(20, START + timedelta(days=40), living_lamp_left_on=frozenset({9, 13, 17}))
+    alerts = [a for a in run(events, until=START + timedelta(days=21)) if a.kind == "inactivity"]
+    assert [a for a in alerts if a.reason_code == "inactivity_lit"] == []
+
+
+def test_nights_spent_under_a_forgotten_lamp_do_not_hide_an_early_evening_collapse_under_it() -> None:
+    # Some nights the lamp is left on until the morning (spells of about 10 h begun at bedtime, 21:00-22:00). A
+    # collapse under it at 18:40 is compared with the spells begun up to two hours later or under way then, the
+    # evenings', not with those nights. The code before this rule compared it with every spell, and found it after
+    # more than 8 h.
+    collapse = START + timedelta(days=20, hours=18, minutes=40)
+    until = collapse + timedelta(hours=14)
+    events = [e for e in _lamp_lit_evenings(22, left_on=frozenset({6, 11, 15}), collapse=collapse) if e.at < until]
+    found = next(a for a in run(events, until=until) if a.kind == "inactivity" and a.raised_at > collapse)
+    assert found.raised_at - collapse < timedelta(hours=4) and found.reason_code == "inactivity_lit"
+
+
+def test_in_the_first_week_a_lamp_burning_before_the_first_nights_bedtimes_counts() -> None:
+    # Two nights known, begun after the living room at 21:00-22:00: a lamp still burning there at 19:45, more than
+    # half an hour before the earliest of them, is not one forgotten on the way to bed. The code before this rule
+    # waited for a week of nights, and the cold start's 12 h.
+    collapse = START + timedelta(days=2, hours=19, minutes=45)
+    until = collapse + timedelta(hours=14)
+    events = [e for e in _lamp_lit_evenings(3, collapse=collapse, restless_evenings=True) if e.at < until]
+    found = next(a for a in run(events, until=until) if a.kind == "inactivity" and a.raised_at > collapse)
+    assert found.raised_at - collapse < timedelta(hours=3) and found.reason_code == "inactivity_lit"
+
+
 def test_daylight_is_not_taken_for_a_lamp_left_on() -> None:
     watch = HouseholdWatch("H-32", WatchSettings(timezone=KST))
     june = datetime(2026, 6, 15, 18, 40, tzinfo=KST)  # the sun sets at about 19:55
     watch.observe(Event(june, "H-32", "living", Kind.MOTION, 1.0))
     watch.observe(Event(june + timedelta(minutes=50), "H-32", "living", Kind.ILLUMINANCE, 300.0))
-    assert watch.silence_lit is None  # daylight or a lamp: cannot tell
+    assert watch.lamps == {}  # daylight or a lamp: cannot tell
     watch.observe(Event(june + timedelta(hours=2, minutes=20), "H-32", "living", Kind.ILLUMINANCE, 150.0))
-    assert watch.silence_lit is True  # 21:00, past dusk: a lamp
+    assert watch.lamps == {"living": True}  # 21:00, past dusk: a lamp
     january = datetime(2026, 1, 15, 18, 0, tzinfo=KST)  # past dusk since about 17:55
     assert sun.elevation(january) < sun.CIVIL_DUSK < sun.elevation(june + timedelta(minutes=50))
